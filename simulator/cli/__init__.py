@@ -1,0 +1,5 @@
+"""Command-line interface: ``python run.py <command> ...``."""
+
+from .main import main
+
+__all__ = ["main"]

@@ -1,0 +1,136 @@
+"""Arguments and output helpers shared by the commands."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from ..scenario import Scenario, apply_assignments
+
+console = Console(highlight=False, soft_wrap=False)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
+    return value
+
+
+def seed_value(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"{value} must be between 0 and 2**63 - 1")
+    return value
+
+
+def add_scenario_args(parser: argparse.ArgumentParser, replications: int = 200) -> None:
+    """SCENARIO, --set, --replications and --seed."""
+    parser.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    add_set_arg(parser)
+    parser.add_argument(
+        "--replications",
+        "-r",
+        type=positive_int,
+        default=replications,
+        metavar="N",
+        help=f"Monte Carlo replications (default {replications})",
+    )
+    parser.add_argument("--seed", "-s", type=seed_value, default=0, metavar="S", help="random seed (default 0)")
+
+
+def add_set_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="assignments",
+        help="override a scenario key, e.g. --set activation.window_months=9 (repeatable)",
+    )
+
+
+def load(args: argparse.Namespace, path: str | None = None) -> Scenario:
+    """The scenario named on the command line, with its --set overrides."""
+    return apply_assignments(path or args.scenario, args.assignments)
+
+
+def output_folder(value: str | None, scenario_path: str) -> Path:
+    """Where to write results: --out, or results/<scenario file name>."""
+    folder = Path(value) if value else Path("results") / Path(scenario_path).stem
+    if folder.exists() and not folder.is_dir():
+        from ..errors import ChannelError
+
+        raise ChannelError(f"--out {folder}: exists and is not a folder")
+    return folder
+
+
+def money(x: float, currency: str = "") -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    sign = "-" if x < 0 else ""
+    x = abs(x)
+    for limit, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if x >= limit:
+            return f"{sign}{x / limit:,.2f}{suffix}{(' ' + currency) if currency else ''}"
+    return f"{sign}{x:,.0f}{(' ' + currency) if currency else ''}"
+
+
+def fmt(figure: str, value: float, currency: str = "") -> str:
+    """Format a figure for a table: money, shares as %, counts."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if figure.startswith(("revenue", "cost", "contribution", "margin")):
+        return money(value, "")
+    if figure in ("top20_share", "gini", "hhi", "top20_share_all", "gini_all", "p_plan_met") or figure.startswith("p_"):
+        return f"{100 * value:.1f}%"
+    return f"{value:,.1f}" if abs(value - round(value)) > 1e-9 else f"{value:,.0f}"
+
+
+LABELS = {
+    "revenue_last_12m": "Revenue, last 12 months",
+    "cost_last_12m": "Cost, last 12 months",
+    "contribution_last_12m": "Contribution, last 12 months",
+    "revenue_total": "Revenue, whole horizon",
+    "cost_total": "Cost, whole horizon",
+    "contribution_total": "Contribution, whole horizon",
+    "earning_partners": "Revenue-earning partners",
+    "top20_share": "Top-20% share (earning)",
+    "gini": "Gini (earning)",
+    "hhi": "HHI (earning)",
+    "top20_share_all": "Top-20% share (all signed)",
+    "gini_all": "Gini (all signed)",
+    "p_plan_met": "P(plan met)",
+    "nurtured": "Prospects nurtured",
+    "signings": "Signings",
+    "activations": "Activations (first deals)",
+}
+
+
+def summary_table(summary: pd.DataFrame, title: str, currency: str, rows: Iterable[str] | None = None) -> Table:
+    """A rich table of a summary (figure x mean/p10/p50/p90)."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column("figure")
+    for col in ("mean", "P10", "P50", "P90"):
+        table.add_column(col, justify="right")
+    for figure in rows if rows is not None else summary.index:
+        if figure not in summary.index:
+            continue
+        r = summary.loc[figure]
+        label = LABELS.get(figure, figure.replace("_", " ").capitalize())
+        if figure.startswith(("revenue", "cost", "contribution")):
+            label += f" ({currency})"
+        table.add_row(label, *(fmt(figure, r[c]) for c in ("mean", "p10", "p50", "p90")))
+    return table

@@ -1,0 +1,83 @@
+"""``simulate`` and ``validate``: run a scenario, check scenario files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..engine.results import simulate
+from ..errors import ChannelError
+from ..scenario import apply_assignments
+from .common import add_scenario_args, add_set_arg, console, load, output_folder, summary_table
+
+SUMMARY_ROWS = (
+    "revenue_last_12m",
+    "contribution_last_12m",
+    "cost_last_12m",
+    "p_plan_met",
+    "signed",
+    "active",
+    "collaborating",
+    "dormant",
+    "churned",
+    "nurtured",
+    "signings",
+    "activations",
+    "earning_partners",
+    "top20_share",
+    "gini",
+    "top20_share_all",
+    "gini_all",
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="run a scenario and write its tables",
+        description="Run Monte Carlo replications of a scenario, print a summary and "
+        "write the monthly and partner tables as Parquet.",
+    )
+    add_scenario_args(p)
+    p.add_argument("--out", "-o", metavar="DIR", help="output folder (default results/<scenario name>)")
+    p.add_argument("--csv", action="store_true", help="also write CSV files")
+    p.add_argument("--no-partners", action="store_true", help="skip the per-partner scorecard table")
+    p.set_defaults(handler=run_simulate)
+
+    v = sub.add_parser(
+        "validate", help="check scenario files", description="Validate scenario files; exit code 2 if any is invalid."
+    )
+    v.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    add_set_arg(v)
+    v.set_defaults(handler=run_validate)
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    scenario = load(args)
+    folder = output_folder(args.out, args.scenario)
+    result = simulate(scenario, replications=args.replications, seed=args.seed, partners=not args.no_partners)
+    target = scenario.plan.revenue_target
+    title = f"{scenario.name}: {args.replications} replications, seed {args.seed}, {scenario.horizon_months} months" + (
+        f", plan {target:,.0f} {scenario.currency}" if target is not None else ""
+    )
+    console.print(summary_table(result.summary(), title, scenario.currency, SUMMARY_ROWS))
+    written = result.to_parquet(folder, csv=args.csv)
+    console.print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.scenarios:
+        try:
+            scn = apply_assignments(path, args.assignments)
+        except ChannelError as exc:
+            print(f"error: {path}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        console.print(
+            f"ok: {path} ({scn.name}: {scn.companies:,} companies, "
+            f"{len(scn.market.segments)} segments, {len(scn.program.levers)} levers, "
+            f"{scn.horizon_months} months)"
+        )
+    return 2 if failed else 0

@@ -1,0 +1,1 @@
+"""The engine: random streams, population, the monthly kernel and its results."""

@@ -1,0 +1,378 @@
+"""The monthly kernel: one vectorized pass over a block of replications per month.
+
+A month, in order (every decision uses the state at the start of the month,
+so a company makes at most one move a month):
+
+1. recruitment picks this month's prospects to nurture (phase 2);
+2. move hazards become competing-risk thresholds (phases 2-5, with levers);
+3. one uniform per company says whether it moves; only movers (a few percent)
+   are resolved further, on compact index arrays;
+4. run-rates grow by the start-of-month state (revenue);
+5. moves are applied; first deals start run-rates at potential;
+6. revenue is earned by the end-of-month state, costs are charged, and the
+   month's counts, flows, economics and concentration are recorded.
+
+Work is confined to the columns recruitment can have reached by the month
+(``Layout.frontier``), which depends only on the scenario, so every row is
+computed the same way whatever block it runs in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..lifecycle import collaboration
+from ..lifecycle.measurement import concentration_rows
+from ..lifecycle.moves import destinations, month_hazards
+from ..lifecycle.program import ProgramSchedule, compile_program
+from ..lifecycle.recruitment import select_for_nurturing
+from ..lifecycle.revenue import growth_tables, revenue_multipliers
+from ..lifecycle.states import EARNING, IN_CHANNEL, N_STATES, STATE_LABELS, State
+from ..scenario.schema import Scenario
+from .population import NEVER, NO_DEADLINE, build_population
+from .streams import ReplicationStreams
+from .transitions import thresholds
+
+S = N_STATES
+_DEST = destinations()
+_EARNS = np.isin(np.arange(S), EARNING)
+_IN_CHANNEL = np.isin(np.arange(S), IN_CHANNEL)
+
+#: Flow columns of the monthly table, with their (from, to) state pairs.
+FLOWS: dict[str, tuple[tuple[State, State], ...]] = {
+    "nurtured": ((State.PROSPECT, State.NURTURING),),
+    "signings": ((State.NURTURING, State.SIGNED),),
+    "to_dormant": (
+        (State.SIGNED, State.DORMANT),
+        (State.ACTIVE, State.DORMANT),
+        (State.COLLABORATING, State.DORMANT),
+    ),
+    "exits": (
+        (State.ACTIVE, State.CHURNED),
+        (State.COLLABORATING, State.CHURNED),
+        (State.DORMANT, State.CHURNED),
+    ),
+    "adoptions": ((State.ACTIVE, State.COLLABORATING),),
+    "lapses": ((State.COLLABORATING, State.ACTIVE),),
+    "nurture_expiries": ((State.NURTURING, State.PROSPECT),),
+    "window_expiries": ((State.SIGNED, State.DORMANT),),
+}
+
+#: Every column of the monthly table after ``replication`` and ``month``.
+MONTHLY_COLUMNS: tuple[str, ...] = (
+    *STATE_LABELS,
+    "nurtured",
+    "signings",
+    "activations",
+    "to_dormant",
+    "reactivations",
+    "exits",
+    "adoptions",
+    "lapses",
+    "nurture_expiries",
+    "window_expiries",
+    "revenue",
+    "revenue_t12m",
+    "margin",
+    "cost",
+    "cost_nurture",
+    "cost_onboarding",
+    "cost_program",
+    "contribution",
+    "earning_partners",
+    "top20_share",
+    "gini",
+    "hhi",
+    "top20_share_all",
+    "gini_all",
+)
+INTEGER_COLUMNS = frozenset(
+    (
+        *STATE_LABELS,
+        "nurtured",
+        "signings",
+        "activations",
+        "to_dormant",
+        "reactivations",
+        "exits",
+        "adoptions",
+        "lapses",
+        "nurture_expiries",
+        "window_expiries",
+        "earning_partners",
+    )
+)
+
+
+class ChannelKernel:
+    """A block of replications of one scenario, advanced month by month.
+
+    ``replications`` are the replication indices the block holds (each draws
+    from its own stream). ``record[name]`` holds the monthly table as arrays
+    ``(replications, months)``, filled as the kernel steps.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        replications: Sequence[int],
+        schedule: ProgramSchedule | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.seed = int(seed)
+        self.replications = np.asarray(replications, dtype=np.int64)
+        self.horizon = scenario.horizon_months
+        self.schedule = schedule if schedule is not None else compile_program(scenario)
+        self.streams = ReplicationStreams(self.seed, self.replications.tolist())
+        R = self.R = len(self.replications)
+        self.pop = build_population(scenario, self.streams, R)
+        lay = self.layout = self.pop.layout
+        G = self.G = len(scenario.market.segments)
+        W = lay.width
+        self.month = 0
+
+        # Per-month tables (small), built once.
+        self._drift, self._sd = growth_tables(scenario, self.schedule)
+        self._earn_mult = revenue_multipliers(self.schedule)
+        self._row = (np.arange(R, dtype=np.int32) * (S * G))[:, None]
+        # rcode = row offset + state * G + segment: one gather reads any per-(r, s, g) table.
+        self.rcode = self._row + self.pop.state.astype(np.int32) * G + self.pop.segment[:, :W]
+        self.counts = np.zeros((R, S, G), np.int64)
+        np.add.at(self.counts, (slice(None), lay.channel_state, lay.channel_segment), 1)
+        prospects_per_seg = np.bincount(lay.prospect_segment, minlength=G)
+        self.counts[:, State.PROSPECT, :] += prospects_per_seg
+
+        # Buffers reused every month.
+        self._u = np.zeros((R, W), np.float32)
+        self._z = np.zeros((R, W), np.float32)
+        self._ring = np.zeros((12, R, W), np.float32)  # revenue of the last 12 months
+        self._run_rate_year_ago: np.ndarray | None = None
+        self.record: dict[str, np.ndarray] = {
+            c: np.zeros((R, self.horizon + 1), np.int64 if c in INTEGER_COLUMNS else np.float64)
+            for c in MONTHLY_COLUMNS
+        }
+        n_lev = len(self.schedule.lever_names)
+        self.lever_cost = np.zeros((R, self.horizon + 1, n_lev))
+
+        # Month 0: today's channel, assumed to have earned its run-rate for the past year.
+        K = lay.partners
+        rev0 = self.pop.run_rate[:, :K] * self._earn_mult[0].ravel()[self.rcode[:, :K] - self._row]
+        self._ring[:, :, :K] = rev0
+        if self.horizon <= 12:
+            self._run_rate_year_ago = self.pop.run_rate.copy()
+        self._record(
+            0,
+            K,
+            rev0,
+            np.zeros((R, S, S), np.int64),
+            np.zeros(R, np.int64),
+            np.zeros(R, np.int64),
+            np.zeros((R, G), np.int64),
+        )
+
+    # -- the month ---------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self.month >= self.horizon
+
+    def run(self) -> ChannelKernel:
+        """Step to the horizon."""
+        while not self.done:
+            self.step()
+        return self
+
+    def step(self) -> None:
+        """Advance every replication of the block by one month."""
+        if self.done:
+            raise RuntimeError(f"the horizon ({self.horizon} months) is reached")
+        m = self.month + 1
+        scn, pop, lay = self.scenario, self.pop, self.layout
+        R = self.R
+        npm = scn.recruitment.nurture_per_month
+        K = lay.frontier(npm, m - 1)  # companies that can be anything but an untouched prospect
+        state, rcode = pop.state, self.rcode[:, :K]
+
+        # 1. Recruitment: the best-scored eligible prospects enter nurturing.
+        sel_rows, sel_cols = select_for_nurturing(state, pop.eligible_from, m, lay.partners, lay.frontier(npm, m), npm)
+
+        # 2. Hazards -> competing-risk thresholds, per replication, state and segment.
+        share = collaboration.collaborating_share(
+            self.counts[:, State.ACTIVE].sum(1), self.counts[:, State.COLLABORATING].sum(1)
+        )
+        cum = thresholds(month_hazards(scn, self.schedule, m, share))  # (R, S, G, MAX_MOVES)
+        leave = np.ascontiguousarray(cum[..., -1]).ravel()
+
+        # 3. Who moves: a random move, or a nurture period / activation window running out.
+        u = self.streams.uniform(self._u[:, :K], m)
+        moving = u < leave.take(rcode)
+        moving |= pop.deadline[:, :K] == m
+        rows, cols = np.nonzero(moving)
+
+        # 4. Growth by start-of-month state (non-earning states have zero drift and noise).
+        if K > 0:
+            z = self.streams.normal(self._z[:, :K], m)
+            drift = np.tile(self._drift[m].ravel().astype(np.float32), R)
+            sd = np.tile(self._sd[m].ravel().astype(np.float32), R)
+            factor = sd.take(rcode)
+            factor *= z
+            factor += drift.take(rcode)
+            np.exp(factor, out=factor)
+            pop.run_rate[:, :K] *= factor
+
+        # 5. Apply the moves.
+        old = state[rows, cols]
+        seg = pop.segment[rows, cols]
+        k = (u[rows, cols][:, None] >= cum[rows, old, seg]).sum(axis=1)
+        new = _DEST[old, k]
+        rows = np.concatenate([rows, sel_rows])
+        cols = np.concatenate([cols, sel_cols])
+        old = np.concatenate([old, np.full(sel_rows.size, State.PROSPECT, np.int8)])
+        new = np.concatenate([new, np.full(sel_rows.size, State.NURTURING, np.int8)])
+        seg = np.concatenate([seg, pop.segment[sel_rows, sel_cols]])
+        first_deals, signings_by_seg = self._apply(m, rows, cols, old, new, seg)
+
+        transitions = np.bincount((rows * S + old) * S + new, minlength=R * S * S).reshape(R, S, S)
+        activations = np.bincount(rows[first_deals], minlength=R)
+        reactivations = transitions[:, State.DORMANT, State.ACTIVE] - np.bincount(
+            rows[first_deals & (old == State.DORMANT)], minlength=R
+        )
+
+        # 6. Revenue by end-of-month state (earners were signed by the start: all within K).
+        earn = np.tile(self._earn_mult[m].ravel().astype(np.float32), R)
+        rev = pop.run_rate[:, :K] * earn.take(rcode)
+        if m == self.horizon - 12:
+            self._run_rate_year_ago = pop.run_rate.copy()
+        self._ring[m % 12, :, :K] = rev
+        self.month = m
+        self._record(m, K, rev, transitions, activations, reactivations, signings_by_seg)
+
+    def _apply(
+        self,
+        m: int,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        old: np.ndarray,
+        new: np.ndarray,
+        seg: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Write the month's moves into the population; return first-deal mask and signings."""
+        pop, G, scn = self.pop, self.G, self.scenario
+        pop.state[rows, cols] = new
+        self.rcode[rows, cols] = self._row[rows, 0] + new.astype(np.int32) * G + seg
+        # Completed collaboration stints: month-ends collaborating among months 1..m-1.
+        left_collab = old == State.COLLABORATING
+        if left_collab.any():
+            r, c = rows[left_collab], cols[left_collab]
+            pop.collaborating_months[r, c] += m - np.maximum(pop.entered[r, c], 1)
+        pop.entered[rows, cols] = m
+        deadline = np.full(rows.size, NO_DEADLINE, np.int16)
+        deadline[new == State.NURTURING] = m + scn.recruitment.nurture_months
+        deadline[new == State.SIGNED] = m + scn.activation.window_months
+        pop.deadline[rows, cols] = deadline
+        back = new == State.PROSPECT
+        pop.eligible_from[rows[back], cols[back]] = m + scn.recruitment.cooloff_months + 1
+        signed = new == State.SIGNED
+        pop.signed_month[rows[signed], cols[signed]] = m
+        first = (new == State.ACTIVE) & (pop.first_deal[rows, cols] == NEVER)
+        r, c = rows[first], cols[first]
+        pop.first_deal[r, c] = m
+        pop.run_rate[r, c] = pop.potential[r, c]  # the first deal starts at potential
+
+        flat_old = (rows * S + old) * G + seg
+        flat_new = (rows * S + new) * G + seg
+        size = self.R * S * G
+        self.counts += (np.bincount(flat_new, minlength=size) - np.bincount(flat_old, minlength=size)).reshape(
+            self.R, S, G
+        )
+        signings_by_seg = np.bincount(rows[signed] * G + seg[signed], minlength=self.R * G)
+        return first, signings_by_seg.reshape(self.R, G)
+
+    # -- recording ---------------------------------------------------------
+
+    def _record(
+        self,
+        m: int,
+        K: int,
+        rev: np.ndarray,
+        transitions: np.ndarray,
+        activations: np.ndarray,
+        reactivations: np.ndarray,
+        signings_by_seg: np.ndarray,
+    ) -> None:
+        rec, scn, sched = self.record, self.scenario, self.schedule
+        counts = self.counts
+        by_state = counts.sum(axis=2)
+        for s in State:
+            rec[s.label][:, m] = by_state[:, s]
+        for name, pairs in FLOWS.items():
+            rec[name][:, m] = sum(transitions[:, a, b] for a, b in pairs)
+        rec["activations"][:, m] = activations
+        rec["reactivations"][:, m] = reactivations
+
+        revenue = rev.sum(axis=1, dtype=np.float64)
+        t12 = self._ring[:, :, :K].sum(axis=0)
+        rec["revenue"][:, m] = revenue
+        rec["revenue_t12m"][:, m] = t12.sum(axis=1, dtype=np.float64)
+
+        econ = scn.economics
+        signings = rec["signings"][:, m]
+        cost_nurture = by_state[:, State.NURTURING] * econ.nurture_cost_per_month if m else 0.0
+        cost_onboarding = signings * econ.onboarding_cost
+        if sched.lever_names and m > 0:
+            rev_sg = None
+            if sched.has_revenue_share:
+                rev_sg = np.bincount(
+                    self.rcode[:, :K].ravel(), weights=rev.ravel(), minlength=self.R * S * self.G
+                ).reshape(self.R, S, self.G)
+            lever = (
+                sched.fixed_cost[:, m][None, :]
+                + np.einsum("lsg,rsg->rl", sched.per_partner_cost[:, m], counts)
+                + np.einsum("lg,rg->rl", sched.per_signing_cost[:, m], signings_by_seg)
+            )
+            if rev_sg is not None:
+                lever += np.einsum("lsg,rsg->rl", sched.revenue_share[:, m], rev_sg)
+            self.lever_cost[:, m] = lever
+        cost_program = self.lever_cost[:, m].sum(axis=1)
+        cost = cost_nurture + cost_onboarding + cost_program
+        margin = econ.gross_margin * revenue
+        rec["margin"][:, m] = margin
+        rec["cost_nurture"][:, m] = cost_nurture
+        rec["cost_onboarding"][:, m] = cost_onboarding
+        rec["cost_program"][:, m] = cost_program
+        rec["cost"][:, m] = cost
+        rec["contribution"][:, m] = margin - cost
+
+        # Concentration of trailing-12-month revenue among earning / all signed partners.
+        member = _IN_CHANNEL[self.pop.state[:, :K]] | (t12 > 0)
+        conc = concentration_rows(t12, member)
+        rec["earning_partners"][:, m] = conc["n"]
+        rec["top20_share"][:, m] = conc["top_share"]
+        rec["gini"][:, m] = conc["gini"]
+        rec["hhi"][:, m] = conc["hhi"]
+        rec["top20_share_all"][:, m] = conc["top_share_all"]
+        rec["gini_all"][:, m] = conc["gini_all"]
+
+    # -- views for results and the Mesa model ------------------------------
+
+    def trailing_revenue(self) -> np.ndarray:
+        """Trailing-12-month revenue per company, ``(R, W)``."""
+        return self._ring.sum(axis=0, dtype=np.float64)
+
+    def collaborating_months(self) -> np.ndarray:
+        """Month-ends spent collaborating so far (months 1..now), ``(R, W)``."""
+        pop = self.pop
+        now = pop.state == State.COLLABORATING
+        ongoing = np.where(now, self.month - np.maximum(pop.entered, 1) + 1, 0)
+        return pop.collaborating_months + ongoing.astype(np.int16)
+
+    def growth_12m(self) -> np.ndarray:
+        """Run-rate growth over the last 12 months (NaN without a run-rate a year ago)."""
+        if self._run_rate_year_ago is None or self.horizon < 12:
+            return np.full(self.pop.run_rate.shape, np.nan)
+        before = self._run_rate_year_ago.astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(before > 0, self.pop.run_rate / before - 1.0, np.nan)

@@ -1,0 +1,161 @@
+"""The population of one block of replications, as a structure of arrays.
+
+Every array is shaped (replications, companies). Columns ``0:P`` hold today's
+partners (by state, then segment); columns ``P:N`` hold the prospects sorted by
+observed fit score, best first, so "highest fit score first" is "lowest
+column first" and everything the vendor ever nurtures sits in a leading block
+of columns. Static attributes (segment, potential, fit score, company id)
+cover all ``N`` companies; the changing state covers the first ``W``
+columns only, the most the horizon's recruitment can ever reach. Prospects
+beyond ``W`` are never nurtured and never change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..lifecycle import recruitment
+from ..lifecycle.revenue import log_potential_moments
+from ..lifecycle.states import CHANNEL_STATES, State
+from ..scenario.schema import Scenario
+from .streams import Purpose, ReplicationStreams
+
+NEVER = np.int16(-1)  # month sentinel: not signed / no first deal yet
+NO_DEADLINE = np.int16(np.iinfo(np.int16).max)
+
+
+def largest_remainder(total: int, shares: Sequence[float]) -> np.ndarray:
+    """Split ``total`` into integer counts proportional to ``shares`` (Hamilton's method)."""
+    shares = np.asarray(shares, dtype=np.float64)
+    exact = total * shares / shares.sum() if shares.sum() > 0 else np.zeros_like(shares)
+    counts = np.floor(exact).astype(np.int64)
+    short = total - counts.sum()
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[:short]] += 1
+    return counts
+
+
+@dataclass
+class Layout:
+    """Column layout shared by every replication of a scenario."""
+
+    partners: int  # P: today's partners in columns 0:P
+    companies: int  # N
+    width: int  # W: columns whose state can change within the horizon
+    channel_state: np.ndarray  # (P,) initial state of today's partners
+    channel_segment: np.ndarray  # (P,)
+    prospect_segment: np.ndarray  # (N-P,) segment of prospects in generation order
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Layout:
+        shares = [s.share for s in scenario.market.segments.values()]
+        ch = scenario.channel
+        ch_shares = (
+            [ch.segment_shares.get(name, 0.0) for name in scenario.segment_names]
+            if ch.segment_shares is not None
+            else shares
+        )
+        states, segs = [], []
+        for state in CHANNEL_STATES:
+            for g, count in enumerate(largest_remainder(ch.count(state), ch_shares)):
+                states += [int(state)] * int(count)
+                segs += [g] * int(count)
+        per_seg = largest_remainder(scenario.market.prospects, shares)
+        prospect_segment = np.repeat(np.arange(len(shares), dtype=np.int8), per_seg)
+        partners = len(states)
+        companies = partners + scenario.market.prospects
+        reach = scenario.recruitment.nurture_per_month * scenario.horizon_months
+        return cls(
+            partners=partners,
+            companies=companies,
+            width=int(min(companies, partners + reach)),
+            channel_state=np.array(states, dtype=np.int8),
+            channel_segment=np.array(segs, dtype=np.int8),
+            prospect_segment=prospect_segment,
+        )
+
+    def frontier(self, nurture_per_month: int, months: int) -> int:
+        """Columns any company nurtured in the first ``months`` months can occupy."""
+        return int(min(self.width, self.partners + nurture_per_month * max(months, 0)))
+
+
+@dataclass
+class Population:
+    """Static attributes and changing state of a block of replications."""
+
+    layout: Layout
+    segment: np.ndarray  # int8 (R, N)
+    potential: np.ndarray  # float32 (R, N): true monthly revenue potential
+    fit_score: np.ndarray  # float32 (R, N): observed score (NaN for today's partners)
+    company: np.ndarray  # int32 (R, N): stable company id (generation order)
+    state: np.ndarray  # int8 (R, W)
+    entered: np.ndarray  # int16 (R, W): month the current state was entered
+    deadline: np.ndarray  # int16 (R, W): month a nurture period / activation window runs out
+    eligible_from: np.ndarray  # int16 (R, W): first month a prospect may be nurtured
+    run_rate: np.ndarray  # float32 (R, W): monthly revenue run-rate
+    signed_month: np.ndarray  # int16 (R, W)
+    first_deal: np.ndarray  # int16 (R, W)
+    collaborating_months: np.ndarray  # int16 (R, W): completed stints only
+
+
+def build_population(scenario: Scenario, streams: ReplicationStreams, reps: int) -> Population:
+    """Draw potentials and fit scores and lay out today's channel and the market."""
+    lay = Layout.of(scenario)
+    P, N, W = lay.partners, lay.companies, lay.width
+    segs = list(scenario.market.segments.values())
+    mu = np.log([s.revenue_median for s in segs])
+    sigma = np.array([s.revenue_sigma for s in segs])
+
+    z_channel = streams.normal(np.empty((reps, P)), 0, Purpose.CHANNEL_POTENTIAL)
+    log_pot_channel = mu[lay.channel_segment] + sigma[lay.channel_segment] * z_channel
+
+    z_prospect = streams.normal(np.empty((reps, N - P)), 0, Purpose.PROSPECT_POTENTIAL)
+    noise = streams.normal(np.empty((reps, N - P)), 0, Purpose.FIT_NOISE)
+    pseg = lay.prospect_segment
+    log_pot_prospect = mu[pseg] + sigma[pseg] * z_prospect
+    mean, sd = log_potential_moments(scenario)
+    fit = recruitment.fit_scores(log_pot_prospect, mean, sd, scenario.recruitment.scoring_accuracy, noise)
+    order = np.argsort(-fit, axis=1, kind="stable")  # best-scored prospect first
+
+    segment = np.empty((reps, N), np.int8)
+    segment[:, :P] = lay.channel_segment
+    segment[:, P:] = pseg[order]
+    potential = np.empty((reps, N), np.float32)
+    potential[:, :P] = np.exp(log_pot_channel)
+    potential[:, P:] = np.exp(np.take_along_axis(log_pot_prospect, order, axis=1))
+    fit_score = np.full((reps, N), np.nan, np.float32)
+    fit_score[:, P:] = np.take_along_axis(fit, order, axis=1)
+    company = np.empty((reps, N), np.int32)
+    company[:, :P] = np.arange(P)
+    company[:, P:] = P + order
+
+    state = np.full((reps, W), State.PROSPECT, np.int8)
+    state[:, :P] = lay.channel_state
+    has_deal = np.isin(lay.channel_state, [State.ACTIVE, State.COLLABORATING, State.DORMANT])
+    run_rate = np.zeros((reps, W), np.float32)
+    run_rate[:, :P] = np.where(has_deal, potential[:, :P], 0.0)
+    deadline = np.full((reps, W), NO_DEADLINE, np.int16)
+    # Today's signed partners are at the start of their activation window.
+    deadline[:, :P][:, lay.channel_state == State.SIGNED] = scenario.activation.window_months
+    signed_month = np.full((reps, W), NEVER, np.int16)
+    signed_month[:, :P][:, lay.channel_state == State.SIGNED] = 0
+    first_deal = np.full((reps, W), NEVER, np.int16)
+    first_deal[:, :P][:, has_deal] = 0
+    return Population(
+        layout=lay,
+        segment=segment,
+        potential=potential,
+        fit_score=fit_score,
+        company=company,
+        state=state,
+        entered=np.zeros((reps, W), np.int16),
+        deadline=deadline,
+        eligible_from=np.ones((reps, W), np.int16),
+        run_rate=run_rate,
+        signed_month=signed_month,
+        first_deal=first_deal,
+        collaborating_months=np.zeros((reps, W), np.int16),
+    )

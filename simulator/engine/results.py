@@ -1,0 +1,322 @@
+"""Running replications and turning the kernel's arrays into tidy tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ChannelError
+from ..lifecycle.program import compile_program
+from ..lifecycle.states import STATE_LABELS, State
+from ..scenario.loading import ScenarioLike, load_scenario
+from ..scenario.schema import Scenario
+from .kernel import INTEGER_COLUMNS, MONTHLY_COLUMNS, ChannelKernel
+from .population import NEVER
+
+BLOCK_ELEMENTS = 1 << 18  # replications x columns per block: keeps the working set in cache
+MAX_SEED = 2**63 - 1
+
+
+def replication_indices(replications: int | Iterable[int]) -> np.ndarray:
+    """Replication indices from a count (``0..n-1``) or an explicit list."""
+    if isinstance(replications, bool):
+        raise ChannelError("replications must be a whole number >= 1 or a list of indices")
+    if isinstance(replications, int | np.integer):
+        if replications < 1:
+            raise ChannelError(f"replications = {replications}: must be >= 1")
+        return np.arange(int(replications), dtype=np.int64)
+    reps = np.asarray(list(replications), dtype=np.int64)
+    if reps.size == 0 or (reps < 0).any() or len(np.unique(reps)) != reps.size:
+        raise ChannelError("replications must be distinct indices >= 0")
+    return reps
+
+
+def check_seed(seed: int) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= MAX_SEED:
+        raise ChannelError(f"seed = {seed!r}: must be a whole number between 0 and 2**63 - 1")
+    return int(seed)
+
+
+def block_size(scenario: Scenario) -> int:
+    """Replications per kernel block for this scenario."""
+    from .population import Layout
+
+    width = max(Layout.of(scenario).width, 1)
+    return int(np.clip(BLOCK_ELEMENTS // width, 1, 1024))
+
+
+def run_blocks(scenario: Scenario, seed: int, reps: np.ndarray, block: int | None = None) -> Iterable[ChannelKernel]:
+    """Run the replications block by block, yielding each finished kernel."""
+    schedule = compile_program(scenario)
+    block = block or block_size(scenario)
+    for start in range(0, reps.size, block):
+        yield ChannelKernel(scenario, seed, reps[start : start + block], schedule).run()
+
+
+@dataclass
+class SimulationResult:
+    """What :func:`simulate` returns: tidy tables and their summary.
+
+    ``monthly``: one row per replication and month 0..horizon.
+    ``partners``: the scorecard at the horizon, one row per replication and
+    company that was ever signed (None when not kept).
+    ``lever_costs``: cost of each program lever per replication and month.
+    """
+
+    scenario: Scenario
+    seed: int
+    replications: np.ndarray
+    monthly: pd.DataFrame
+    partners: pd.DataFrame | None
+    lever_costs: pd.DataFrame
+    _kpis: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """Horizon figures per replication (see :func:`horizon_kpis`)."""
+        if self._kpis is None:
+            self._kpis = horizon_kpis(self.monthly, self.scenario)
+        return self._kpis
+
+    def summary(self, figures: Iterable[str] | None = None) -> pd.DataFrame:
+        """Mean and P10/P50/P90 across replications of the key horizon figures."""
+        return summarize(self.kpis, figures)
+
+    def replication(self, r: int) -> pd.DataFrame:
+        """Monthly rows of one replication."""
+        return self.monthly[self.monthly["replication"] == r].reset_index(drop=True)
+
+    def to_parquet(self, folder: str | Path, csv: bool = False) -> list[Path]:
+        """Write ``monthly``, ``partners`` and ``lever_costs`` (Parquet, and CSV if asked)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        tables = {"monthly": self.monthly, "partners": self.partners, "lever_costs": self.lever_costs}
+        for name, table in tables.items():
+            if table is None:
+                continue
+            path = folder / f"{name}.parquet"
+            table.to_parquet(path, index=False)
+            written.append(path)
+            if csv:
+                table.to_csv(folder / f"{name}.csv", index=False)
+                written.append(folder / f"{name}.csv")
+        return written
+
+
+def simulate(
+    scenario: ScenarioLike,
+    replications: int | Iterable[int] = 100,
+    seed: int = 0,
+    *,
+    partners: bool = True,
+    **overrides: object,
+) -> SimulationResult:
+    """Simulate a scenario: ``replications`` Monte Carlo runs from ``seed``.
+
+    ``scenario`` is a :class:`Scenario`, a YAML path or a dict; keyword
+    overrides use ``section__key=value``. ``replications`` is a count or a
+    list of replication indices: replication ``r`` gives the same numbers
+    however many others run beside it. ``partners=False`` skips the
+    per-partner scorecard (saves memory on very large runs).
+    """
+    scn = load_scenario(scenario, **overrides) if overrides or not isinstance(scenario, Scenario) else scenario
+    reps = replication_indices(replications)
+    seed = check_seed(seed)
+    monthly, scorecards, levers = [], [], []
+    for kernel in run_blocks(scn, seed, reps):
+        monthly.append(monthly_frame(kernel))
+        levers.append(lever_cost_frame(kernel))
+        if partners:
+            scorecards.append(partner_frame(kernel))
+    return SimulationResult(
+        scenario=scn,
+        seed=seed,
+        replications=reps,
+        monthly=pd.concat(monthly, ignore_index=True),
+        partners=pd.concat(scorecards, ignore_index=True) if partners else None,
+        lever_costs=pd.concat(levers, ignore_index=True),
+    )
+
+
+# -- tables -------------------------------------------------------------------
+
+
+def monthly_frame(kernel: ChannelKernel, upto: int | None = None) -> pd.DataFrame:
+    """The monthly table of a kernel's block (months 0..``upto``, default: all)."""
+    months = (kernel.month if upto is None else upto) + 1
+    R = kernel.R
+    data: dict[str, np.ndarray] = {
+        "replication": np.repeat(kernel.replications, months),
+        "month": np.tile(np.arange(months, dtype=np.int64), R),
+    }
+    for col in MONTHLY_COLUMNS:
+        data[col] = kernel.record[col][:, :months].ravel()
+    return pd.DataFrame(data)
+
+
+def lever_cost_frame(kernel: ChannelKernel) -> pd.DataFrame:
+    names = kernel.schedule.lever_names
+    months = kernel.month + 1
+    if not names:
+        return pd.DataFrame(
+            {
+                "replication": pd.Series(dtype="int64"),
+                "month": pd.Series(dtype="int64"),
+                "lever": pd.Categorical([]),
+                "cost": pd.Series(dtype="float64"),
+            }
+        )
+    cost = kernel.lever_cost[:, :months, :]  # (R, months, L)
+    R, L = kernel.R, len(names)
+    return pd.DataFrame(
+        {
+            "replication": np.repeat(kernel.replications, months * L),
+            "month": np.tile(np.repeat(np.arange(months), L), R),
+            "lever": pd.Categorical.from_codes(np.tile(np.arange(L), R * months), categories=list(names)),
+            "cost": cost.ravel(),
+        }
+    )
+
+
+def partner_frame(kernel: ChannelKernel) -> pd.DataFrame:
+    """The partner scorecard: every company ever signed, at the kernel's current month."""
+    pop, lay, now = kernel.pop, kernel.layout, kernel.month
+    W = lay.width
+    current = np.zeros(W, bool)
+    current[: lay.partners] = True
+    ever = (pop.signed_month != NEVER) | current[None, :]
+    rows, cols = np.nonzero(ever)
+    signed = pop.signed_month[rows, cols].astype(np.float64)
+    first = pop.first_deal[rows, cols].astype(np.float64)
+    signed[signed == NEVER] = np.nan
+    recruited = ~current[cols]
+    first_known = np.where((first != NEVER) & ~np.isnan(signed), first, np.nan)
+    t12 = kernel.trailing_revenue()[rows, cols]
+    segments = kernel.scenario.segment_names
+    frame = pd.DataFrame(
+        {
+            "replication": kernel.replications[rows],
+            "company": pop.company[rows, cols].astype(np.int64),
+            "segment": pd.Categorical.from_codes(pop.segment[rows, cols], categories=list(segments)),
+            "cohort": pd.Categorical.from_codes(recruited.astype(np.int8), categories=["current", "recruited"]),
+            "state": pd.Categorical.from_codes(pop.state[rows, cols], categories=list(STATE_LABELS)),
+            "signed_month": pd.array(signed, dtype="Int64"),
+            "months_since_signing": pd.array(now - signed, dtype="Int64"),
+            "first_deal_month": pd.array(np.where(first == NEVER, np.nan, first), dtype="Int64"),
+            "time_to_first_deal": pd.array(first_known - signed, dtype="Int64"),
+            "months_in_state": (now - pop.entered[rows, cols]).astype(np.int64),
+            "months_collaborating": kernel.collaborating_months()[rows, cols].astype(np.int64),
+            "potential": pop.potential[rows, cols].astype(np.float64),
+            "fit_score": pop.fit_score[rows, cols].astype(np.float64),
+            "run_rate": pop.run_rate[rows, cols].astype(np.float64),
+            "revenue_t12m": t12,
+            "growth_12m": kernel.growth_12m()[rows, cols],
+        }
+    )
+    return frame
+
+
+# -- horizon figures ------------------------------------------------------------
+
+KPI_COLUMNS = (
+    "revenue_last_12m",
+    "cost_last_12m",
+    "contribution_last_12m",
+    "revenue_total",
+    "cost_total",
+    "contribution_total",
+    *STATE_LABELS,
+    "nurtured",
+    "signings",
+    "activations",
+    "earning_partners",
+    "top20_share",
+    "gini",
+    "hhi",
+    "top20_share_all",
+    "gini_all",
+)
+
+
+def horizon_kpis(monthly: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Per replication: revenue, cost and contribution (last 12 months and whole horizon),
+    partners by state at the horizon, recruitment totals, concentration, and whether the plan
+    is met (``plan_met``, when ``plan.revenue_target`` is set)."""
+    H = int(monthly["month"].max())
+    m = monthly.sort_values(["replication", "month"])
+    last = m[m["month"] == H].set_index("replication")
+    steps = m[m["month"] >= 1]
+    window = steps[steps["month"] > H - 12]
+    sums = steps.groupby("replication")[
+        ["revenue", "cost", "contribution", "nurtured", "signings", "activations"]
+    ].sum()
+    wsum = window.groupby("replication")[["cost", "contribution"]].sum()
+    out = pd.DataFrame(index=last.index)
+    out["revenue_last_12m"] = last["revenue_t12m"]
+    out["cost_last_12m"] = wsum["cost"]
+    out["contribution_last_12m"] = wsum["contribution"]
+    out["revenue_total"] = sums["revenue"]
+    out["cost_total"] = sums["cost"]
+    out["contribution_total"] = sums["contribution"]
+    for s in State:
+        out[s.label] = last[s.label]
+    for col in ("nurtured", "signings", "activations"):
+        out[col] = sums[col]
+    for col in ("earning_partners", "top20_share", "gini", "hhi", "top20_share_all", "gini_all"):
+        out[col] = last[col]
+    target = scenario.plan.revenue_target
+    if target is not None:
+        out["plan_met"] = out["revenue_last_12m"] >= target
+    out = out.fillna(
+        {
+            c: 0
+            for c in (
+                "cost_last_12m",
+                "contribution_last_12m",
+                "revenue_total",
+                "cost_total",
+                "contribution_total",
+                "nurtured",
+                "signings",
+                "activations",
+            )
+        }
+    )
+    return out.reset_index()
+
+
+def summarize(kpis: pd.DataFrame, figures: Iterable[str] | None = None) -> pd.DataFrame:
+    """Mean and P10/P50/P90 of each figure across replications (plus P(plan met))."""
+    cols = list(figures) if figures is not None else [c for c in KPI_COLUMNS if c in kpis]
+    rows = {}
+    for col in cols:
+        v = kpis[col].astype(np.float64)
+        rows[col] = {
+            "mean": v.mean(),
+            "p10": v.quantile(0.10),
+            "p50": v.quantile(0.50),
+            "p90": v.quantile(0.90),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if "plan_met" in kpis and figures is None:
+        p = float(kpis["plan_met"].mean())
+        table.loc["p_plan_met"] = [p, np.nan, np.nan, np.nan]
+    table.index.name = "figure"
+    return table
+
+
+__all__ = [
+    "INTEGER_COLUMNS",
+    "KPI_COLUMNS",
+    "SimulationResult",
+    "horizon_kpis",
+    "monthly_frame",
+    "partner_frame",
+    "simulate",
+    "summarize",
+]

@@ -1,0 +1,73 @@
+"""The moves of the lifecycle: which rate drives each move, and where it leads.
+
+Every monthly probability ``p`` is a hazard ``h = -ln(1 - p)``. A company
+exposed to several moves (competing risks) leaves its state with probability
+``1 - exp(-sum h)`` and takes move ``k`` with share ``h_k / sum h``; that step
+is :func:`simulator.engine.transitions.thresholds`. Each phase module computes
+the hazards of its own moves; :func:`month_hazards` assembles them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import activation, collaboration, engagement, recruitment
+from .states import N_STATES, State
+
+if TYPE_CHECKING:
+    from ..scenario.schema import Scenario
+    from .program import ProgramSchedule
+
+MAX_MOVES = 3  # no state has more than three random moves
+
+#: Random moves per state, in the order their hazards are stacked.
+MOVES: dict[State, tuple[State, ...]] = {
+    State.NURTURING: (State.SIGNED,),
+    State.SIGNED: (State.ACTIVE,),
+    State.ACTIVE: (State.DORMANT, State.CHURNED, State.COLLABORATING),
+    State.COLLABORATING: (State.DORMANT, State.CHURNED, State.ACTIVE),
+    State.DORMANT: (State.ACTIVE, State.CHURNED),
+}
+
+#: Where a company goes when its time in a state runs out without a random move:
+#: the nurture period ends (back to prospect) or the activation window closes.
+DEADLINE_MOVES: dict[State, State] = {
+    State.NURTURING: State.PROSPECT,
+    State.SIGNED: State.DORMANT,
+}
+
+
+def destinations() -> np.ndarray:
+    """``DEST[state, k]``: state after random move ``k`` (k = MAX_MOVES: no random move)."""
+    dest = np.repeat(np.arange(N_STATES, dtype=np.int8)[:, None], MAX_MOVES + 1, axis=1)
+    for state, targets in MOVES.items():
+        dest[state, : len(targets)] = targets
+    for state, target in DEADLINE_MOVES.items():
+        dest[state, MAX_MOVES] = target
+    return dest
+
+
+def month_hazards(
+    scenario: Scenario, schedule: ProgramSchedule, month: int, collaborating_share: np.ndarray
+) -> np.ndarray:
+    """Hazards of every move in ``month``: ``(replications, states, segments, MAX_MOVES)``.
+
+    ``collaborating_share`` is, per replication, the share of revenue-earning
+    partners that collaborate at the start of the month (the peer effect).
+    """
+    n_seg = len(scenario.market.segments)
+    reps = collaborating_share.shape[0]
+    h = np.zeros((reps, N_STATES, n_seg, MAX_MOVES))
+    lever = schedule.multiplier[month]
+    h[:, State.NURTURING, :, 0] = recruitment.signing_hazard(scenario, lever)
+    h[:, State.SIGNED, :, 0] = activation.first_deal_hazard(scenario, lever)
+    for state in (State.ACTIVE, State.COLLABORATING):
+        h[:, state, :, 0] = engagement.dormancy_hazard(scenario, lever, state)
+        h[:, state, :, 1] = engagement.exit_hazard(scenario, lever, state)
+    h[:, State.ACTIVE, :, 2] = collaboration.adoption_hazard(scenario, lever, collaborating_share)
+    h[:, State.COLLABORATING, :, 2] = collaboration.lapse_hazard(scenario, lever)
+    h[:, State.DORMANT, :, 0] = engagement.reactivation_hazard(scenario, lever)
+    h[:, State.DORMANT, :, 1] = engagement.dormant_exit_hazard(scenario, lever)
+    return h

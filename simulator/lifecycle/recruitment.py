@@ -1,0 +1,68 @@
+"""Phase 2, selection and recruitment: scoring, nurturing and signing prospects.
+
+The vendor nurtures ``recruitment.nurture_per_month`` prospects a month,
+highest observed fit score first. The fit score is correlated with the
+company's true (log) revenue potential at ``recruitment.scoring_accuracy``.
+A nurtured company signs new vendors ``market.vendor_signings_per_year``
+times a year and each signing is ours with probability
+``recruitment.win_share``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .rates import RATE_INDEX
+from .states import State
+
+if TYPE_CHECKING:
+    from ..scenario.schema import Scenario
+
+
+def signing_hazard(scenario: Scenario, lever: np.ndarray) -> np.ndarray:
+    """Monthly hazard of signing with us, per segment.
+
+    Levers scale the hazard of ``win_share`` (a probability), then each of the
+    ``vendor_signings_per_year`` signings is ours with that share:
+    ``h = signings_per_year * win_share / 12``.
+    """
+    w = scenario.recruitment.win_share
+    m = lever[RATE_INDEX["recruitment.win_share"], State.NURTURING]
+    win = 1.0 - np.power(1.0 - w, m)
+    return scenario.market.vendor_signings_per_year * win / 12.0
+
+
+def monthly_signing_probability(scenario: Scenario) -> float:
+    """``1 - exp(-signings_per_year * win_share / 12)``, without levers."""
+    r = scenario.recruitment
+    return float(-np.expm1(-scenario.market.vendor_signings_per_year * r.win_share / 12.0))
+
+
+def fit_scores(log_potential: np.ndarray, mean: float, sd: float, accuracy: float, noise: np.ndarray) -> np.ndarray:
+    """Observed fit scores with correlation ``accuracy`` to log potential."""
+    z = (log_potential - mean) / sd if sd > 0 else np.zeros_like(log_potential)
+    return accuracy * z + np.sqrt(max(0.0, 1.0 - accuracy**2)) * noise
+
+
+def select_for_nurturing(
+    state: np.ndarray,
+    eligible_from: np.ndarray,
+    month: int,
+    first: int,
+    stop: int,
+    per_month: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of the prospects to nurture this month.
+
+    Columns ``first:stop`` hold prospects in descending fit order, so the
+    first ``per_month`` eligible ones of each row are the best-scored
+    prospects that are not in their cool-off.
+    """
+    if per_month <= 0 or stop <= first:
+        return np.empty(0, np.intp), np.empty(0, np.intp)
+    eligible = (state[:, first:stop] == State.PROSPECT) & (eligible_from[:, first:stop] <= month)
+    rank = np.cumsum(eligible, axis=1, dtype=np.int32)
+    rows, cols = np.nonzero(eligible & (rank <= per_month))
+    return rows, cols + first

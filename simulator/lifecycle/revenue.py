@@ -1,0 +1,66 @@
+"""Revenue: potentials, growth of run-rates, and what partners earn.
+
+A company's true monthly revenue potential is lognormal within its segment.
+At its first deal a partner's run-rate starts at its potential; each month it
+grows at ``growth.active`` or ``growth.collaborating`` a year (by its state at
+the start of the month) times mean-one lognormal noise of annual volatility
+``growth.volatility``, so expected growth is exactly the configured rate.
+Partners earn their run-rate while active or collaborating (times any
+``revenue.uplift`` lever); dormant ones keep it for when they come back.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .rates import RATE_INDEX
+from .states import EARNING, N_STATES, State
+
+if TYPE_CHECKING:
+    from ..scenario.schema import Scenario
+    from .program import ProgramSchedule
+
+
+def log_potential_moments(scenario: Scenario) -> tuple[float, float]:
+    """Mean and standard deviation of log potential over the market's segment mixture."""
+    segs = list(scenario.market.segments.values())
+    shares = np.array([s.share for s in segs])
+    mu = np.log([s.revenue_median for s in segs])
+    sigma = np.array([s.revenue_sigma for s in segs])
+    mean = float(shares @ mu)
+    var = float(shares @ (sigma**2 + (mu - mean) ** 2))
+    return mean, float(np.sqrt(var))
+
+
+def growth_tables(scenario: Scenario, schedule: ProgramSchedule) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly log-drift and noise sd of run-rates: two ``(H+1, states, segments)`` arrays.
+
+    The monthly factor is ``exp(drift + sd * Z)`` with ``Z ~ N(0, 1)``, where
+    ``drift = ln(1 + g) / 12 - sd**2 / 2`` makes the noise mean-one, so twelve
+    months grow by ``1 + g`` in expectation.
+    """
+    g = scenario.growth
+    n_seg = len(scenario.market.segments)
+    months = scenario.horizon_months + 1
+    drift = np.zeros((months, N_STATES, n_seg))
+    sd = np.zeros((months, N_STATES, n_seg))
+    monthly_sd = g.volatility / np.sqrt(12.0)
+    for state, key, base in (
+        (State.ACTIVE, "growth.active", g.active),
+        (State.COLLABORATING, "growth.collaborating", g.collaborating),
+    ):
+        rate = base * schedule.multiplier[:, RATE_INDEX[key], state]
+        drift[:, state] = np.log1p(rate) / 12.0 - monthly_sd**2 / 2.0
+        sd[:, state] = monthly_sd
+    drift[0] = sd[0] = 0.0  # month 0 is the starting channel: no growth step
+    return drift, sd
+
+
+def revenue_multipliers(schedule: ProgramSchedule) -> np.ndarray:
+    """What a run-rate earns per state and segment: uplift if earning, else 0. ``(H+1, S, G)``."""
+    uplift = schedule.multiplier[:, RATE_INDEX["revenue.uplift"]]
+    earns = np.zeros(N_STATES)
+    earns[list(EARNING)] = 1.0
+    return uplift * earns[None, :, None]

@@ -1,0 +1,302 @@
+"""Loading scenarios: files, dicts, overrides, and one-line errors.
+
+Overrides address nested keys the way scikit-learn addresses nested
+parameters: ``activation__window_months=9`` as a Python keyword,
+``activation.window_months=9`` on the command line. List items are addressed
+by position (``program__levers__0__months=[1, 12]``).
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ScenarioError, did_you_mean, one_of
+from .schema import FrozenDict, Scenario
+from .yaml_io import parse_yaml, read_scenario_text, source_notes
+
+ScenarioLike = Scenario | Mapping[str, Any] | str | Path
+
+
+def load_scenario(source: ScenarioLike, /, **overrides: Any) -> Scenario:
+    """Read and validate a scenario.
+
+    ``source`` is a YAML file path, a plain dict, or a :class:`Scenario`.
+    Overrides are ``section__key=value`` keywords (``horizon_months=24``,
+    ``activation__window_months=9``, ``market__segments__msp__share=0.3``).
+    Raises :class:`~simulator.errors.ScenarioError` with a one-line message
+    naming the key, the value and what is allowed.
+    """
+    notes: dict[str, str] = {}
+    if isinstance(source, Scenario):
+        data = source.to_dict()
+        notes = dict(source.notes)
+        origin = source.name
+    elif isinstance(source, Mapping):
+        data = _thaw(source)
+        origin = "scenario"
+    elif isinstance(source, str | Path):
+        text = read_scenario_text(source)
+        data = parse_yaml(text, str(source))
+        if data is None:
+            raise ScenarioError(f"{source} is empty; a scenario needs at least a name")
+        notes = source_notes(text)
+        origin = str(source)
+        if isinstance(data, dict):
+            data.setdefault("name", Path(source).stem)
+    else:
+        raise ScenarioError(
+            f"cannot read a scenario from a {type(source).__name__}; give a YAML path, a dict or a Scenario"
+        )
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{origin} must be a mapping of sections (market:, channel:, ...), not a {_yaml_type(data)}"
+        )
+    for key, value in overrides.items():
+        set_key(data, key.split("__"), value)
+    scenario = validate(data)
+    scenario._notes = FrozenDict(notes)  # private attribute, not part of the value
+    return scenario
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse a command-line override ``section.key=value`` (value read as YAML)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(f"--set {text!r}: expected key=value, e.g. activation.window_months=9")
+    value = parse_yaml(raw, f"--set {key}") if raw.strip() else None
+    if raw.strip() and value is None and raw.strip() not in ("null", "~"):
+        value = raw
+    return key.replace("__", "."), value
+
+
+def apply_assignments(scenario: ScenarioLike, assignments: list[str] | None) -> Scenario:
+    """Load a scenario with command-line ``key=value`` overrides."""
+    pairs = [parse_assignment(a) for a in assignments or []]
+    return load_scenario(scenario, **{k.replace(".", "__"): v for k, v in pairs})
+
+
+def set_key(data: dict[str, Any], path: list[str], value: Any) -> None:
+    """Set a nested key in plain scenario data, creating sections as needed."""
+    node: Any = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        where = ".".join(path[: i + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError(f"no item {part!r}; the list has {len(node)} item(s), numbered from 0", where)
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+            continue
+        if not isinstance(node, dict):
+            raise ScenarioError(f"cannot set a key inside a {_yaml_type(node)}", where)
+        if last:
+            node[part] = value
+        else:
+            if not isinstance(node.get(part), dict | list):
+                if path[i + 1].isdigit():  # an item of a list that is not there
+                    raise ScenarioError(f"no item {path[i + 1]}; the list has 0 item(s)", where)
+                node[part] = {}
+            node = node[part]
+
+
+def validate(data: dict[str, Any]) -> Scenario:
+    """Validate plain data into a Scenario, turning errors into one line."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _one_line(exc, data) from None
+
+
+# -- error messages ---------------------------------------------------------
+
+
+def _one_line(exc: ValidationError, data: dict[str, Any]) -> ScenarioError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(first["loc"])
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    inner = (first.get("ctx") or {}).get("error")
+    if isinstance(inner, ScenarioError):
+        key = _join(loc + tuple(inner.key.replace("[", ".").replace("]", "").split(".")) if inner.key else loc)
+        return ScenarioError(f"{inner.problem}{more}", key or None)
+    key = _join(loc)
+    kind = first["type"]
+    value = first.get("input")
+    if kind == "extra_forbidden":
+        allowed = _fields_at(loc[:-1])
+        name = str(loc[-1])
+        return ScenarioError(
+            f"unknown key{did_you_mean(name, allowed)}; allowed here: {one_of(allowed)}{more}",
+            key,
+        )
+    if kind == "missing":
+        if loc and isinstance(loc[-1], int):  # a short tuple such as months: [5]
+            return ScenarioError(f"must be a list of two months, [first, last]{more}", _join(loc[:-1]))
+        return ScenarioError(f"required key is missing{more}", key)
+    return ScenarioError(f"{_problem(first, loc)}{more}", key, value)
+
+
+def _problem(error: dict[str, Any], loc: tuple) -> str:
+    kind = error["type"]
+    expected = {
+        "float_type": "must be a number",
+        "int_type": "must be a whole number",
+        "bool_type": "must be true or false",
+        "string_type": "must be text",
+        "dict_type": "must be a mapping (key: value lines)",
+        "tuple_type": "must be a list",
+        "list_type": "must be a list",
+        "model_type": "must be a mapping (key: value lines)",
+        "model_attributes_type": "must be a mapping (key: value lines)",
+        "finite_number": "must be a finite number",
+        "literal_error": "is not allowed",
+        "too_short": "is too short",
+        "too_long": "is too long",
+        "int_from_float": "must be a whole number",
+        "int_parsing": "must be a whole number",
+        "float_parsing": "must be a number",
+    }
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        ctx = error.get("ctx") or {}
+        sign = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<"}
+        fallback = " and ".join(f"must be {sign[k]} {_num(v)}" for k, v in ctx.items() if k in sign)
+        return f"out of range; it {_allowed_range(loc) or fallback}"
+    text = expected.get(kind, error["msg"].replace("Input should be", "must be"))
+    if kind == "literal_error":
+        return f"is not allowed; {error['msg'].replace('Input should be', 'use')}"
+    if kind in ("too_short", "too_long") and "tuple" in error["msg"].lower():
+        return "must be a list of two months, [first, last]"
+    allowed = _allowed_range(loc)
+    return f"{text}{f'; it {allowed}' if allowed else ''}"
+
+
+def _allowed_range(loc: tuple) -> str | None:
+    """Describe the allowed values of the field at ``loc`` from its constraints."""
+    info = _field_info(loc)
+    if info is None:
+        return None
+    if not info.metadata:  # Optional[...] keeps the constraints on the inner type
+        info = _inner_constraints(info.annotation) or info
+    lo = hi = None
+    lo_open = hi_open = False
+    for meta in info.metadata:
+        for attr, is_lo, open_ in (("ge", True, False), ("gt", True, True), ("le", False, False), ("lt", False, True)):
+            bound = getattr(meta, attr, None)
+            if bound is not None:
+                if is_lo:
+                    lo, lo_open = bound, open_
+                else:
+                    hi, hi_open = bound, open_
+    if lo is None and hi is None:
+        return None
+    if lo is not None and hi is not None:
+        if lo == 0 and hi == 1 and not lo_open and not hi_open:
+            return "must be between 0 and 1"
+        return f"must be {'>' if lo_open else '>='} {_num(lo)} and {'<' if hi_open else '<='} {_num(hi)}"
+    if lo is not None:
+        return f"must be {'>' if lo_open else '>='} {_num(lo)}"
+    return f"must be {'<' if hi_open else '<='} {_num(hi)}"
+
+
+def _num(x: float) -> str:
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+def _field_info(loc: tuple):  # noqa: ANN202 - pydantic FieldInfo
+    """The constraints of the value at an error location, following nested models."""
+    model: Any = Scenario
+    annotation: Any = None
+    info = None
+    for part in loc:
+        if _is_model(model) and str(part) in model.model_fields:
+            info = model.model_fields[str(part)]
+            annotation = info.annotation
+            model = _model_in(annotation)
+        elif model is None and annotation is not None:
+            # an item of a dict or list of numbers: its constraints sit on the item type
+            info = _inner_constraints(annotation)
+            annotation = None
+    return info
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def _model_in(annotation: Any) -> Any:
+    """The BaseModel class inside an annotation (Optional, dict values, tuples)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _inner_constraints(annotation: Any):  # noqa: ANN202
+    """FieldInfo-like constraints of the innermost Annotated number, if any."""
+    from pydantic.fields import FieldInfo
+
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        base, *extras = typing.get_args(annotation)
+        infos = [e for e in extras if isinstance(e, FieldInfo)]
+        if infos and base in (int, float):
+            return infos[0]
+        return _inner_constraints(base)
+    for arg in typing.get_args(annotation):
+        if arg is type(None):
+            continue
+        found = _inner_constraints(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """Names allowed at a location (for 'did you mean')."""
+    model: Any = Scenario
+    for part in loc:
+        if _is_model(model) and str(part) in model.model_fields:
+            model = _model_in(model.model_fields[str(part)].annotation)
+    return list(model.model_fields) if _is_model(model) else []
+
+
+def _join(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if part in ("", None):
+            continue
+        if isinstance(part, int) or (isinstance(part, str) and part.isdigit()):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _yaml_type(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _thaw(value: Any) -> Any:
+    """Deep plain copy of mappings/sequences (FrozenDict and tuples become dict and list)."""
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_thaw(v) for v in value]
+    if isinstance(value, types.MappingProxyType):
+        return dict(value)
+    return copy.copy(value)

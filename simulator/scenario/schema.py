@@ -1,0 +1,481 @@
+"""The scenario: every key of MODEL.md, its default and its allowed values.
+
+A scenario is a frozen, validated pydantic model. Its sections mirror the
+scenario file (``market``, ``channel``, ``recruitment``, ...). Mappings inside
+it are read-only; change a scenario with :meth:`Scenario.override`, which
+returns a new, re-validated scenario.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
+
+from ..errors import ScenarioError, did_you_mean, one_of
+from ..lifecycle.rates import RATE_KEYS, RATES, Phase
+from ..lifecycle.states import STATE_LABELS, State
+
+
+class FrozenDict(dict):
+    """A dict that refuses changes (scenarios are immutable) and pickles."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("scenarios are immutable; use scenario.override(section__key=value)")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self):  # noqa: ANN204 - pickle protocol
+        return (FrozenDict, (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=lambda kv: kv[0])))
+
+    def __deepcopy__(self, memo: dict) -> FrozenDict:
+        return FrozenDict({k: copy.deepcopy(v, memo) for k, v in self.items()})
+
+
+def _freeze(value: Mapping) -> FrozenDict:
+    return FrozenDict(value)
+
+
+def _as_tuple(value: Any) -> Any:
+    # YAML gives lists; the frozen scenario keeps tuples.
+    return tuple(value) if isinstance(value, list) else value
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Count = Annotated[int, Field(ge=0)]
+Months = Annotated[int, Field(ge=1, le=600)]
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Section(BaseModel):
+    """Base of every scenario section: strict types, no unknown keys, frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False, validate_default=True)
+
+
+class Segment(Section):
+    """A segment of the market (for example resellers, MSPs, integrators)."""
+
+    share: Probability = Field(1.0, description="share of the prospects (and by default of the channel)")
+    revenue_median: Annotated[float, Field(gt=0.0, le=1e8)] = Field(
+        5000.0, description="median monthly revenue potential of a partner"
+    )
+    revenue_sigma: Annotated[float, Field(ge=0.0, le=4.0)] = Field(
+        1.7, description="lognormal sigma of the potential (1.7 gives an 80/20 channel)"
+    )
+    activation_multiplier: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
+        1.0, description="scales the first-deal hazard of this segment"
+    )
+
+
+def _default_segments() -> FrozenDict:
+    return FrozenDict({"partner": Segment()})
+
+
+class Market(Section):
+    """The addressable market: companies matching the ideal partner profile."""
+
+    prospects: Annotated[int, Field(ge=0, le=5_000_000)] = 2000
+    vendor_signings_per_year: Annotated[float, Field(ge=0.0, le=120.0)] = 2.5
+    segments: Annotated[dict[str, Segment], AfterValidator(_freeze)] = Field(default_factory=_default_segments)
+
+    @model_validator(mode="after")
+    def _check_segments(self) -> Market:
+        if not self.segments:
+            raise ScenarioError("at least one segment is needed", "segments")
+        for name in self.segments:
+            if not NAME.match(name):
+                raise ScenarioError(
+                    f"segment name {name!r} must be lower case letters, digits and _",
+                    "segments",
+                )
+            if name in STATE_LABELS:
+                raise ScenarioError(
+                    f"segment name {name!r} is a lifecycle state; choose another name",
+                    "segments",
+                )
+        _check_shares({k: s.share for k, s in self.segments.items()}, "segments")
+        return self
+
+
+def _check_shares(shares: Mapping[str, float], key: str) -> None:
+    total = sum(shares.values())
+    if abs(total - 1.0) > 1e-6:
+        parts = " + ".join(f"{k} {v:g}" for k, v in shares.items())
+        raise ScenarioError(f"segment shares sum to {total:g} ({parts}); they must sum to 1", key)
+
+
+class Channel(Section):
+    """Today's partners, by lifecycle state."""
+
+    signed: Annotated[int, Field(ge=0, le=5_000_000)] = 0
+    active: Annotated[int, Field(ge=0, le=5_000_000)] = 0
+    collaborating: Annotated[int, Field(ge=0, le=5_000_000)] = 0
+    dormant: Annotated[int, Field(ge=0, le=5_000_000)] = 0
+    segment_shares: Annotated[dict[str, Probability], AfterValidator(_freeze)] | None = None
+
+    @property
+    def partners(self) -> int:
+        """Number of today's partners."""
+        return self.signed + self.active + self.collaborating + self.dormant
+
+    def count(self, state: State) -> int:
+        return int(getattr(self, state.label))
+
+
+class Recruitment(Section):
+    """Phase 2: nurturing prospects from the top of the fit-score ranking."""
+
+    nurture_per_month: Annotated[int, Field(ge=0, le=1_000_000)] = 20
+    win_share: Probability = 0.3
+    nurture_months: Annotated[int, Field(ge=1, le=600)] = 6
+    cooloff_months: Annotated[int, Field(ge=0, le=600)] = 12
+    scoring_accuracy: Probability = 0.6
+
+
+class Activation(Section):
+    """Phase 3: the first deal, within the activation window."""
+
+    monthly_probability: Probability = 0.11
+    window_months: Months = 6
+
+
+class Churn(Section):
+    """Phase 4: attrition and reactivation."""
+
+    dormancy_probability: Probability = 0.012
+    exit_probability: Probability = 0.008
+    reactivation_probability: Probability = 0.04
+    dormant_exit_probability: Probability = 0.04
+
+
+class Collaboration(Section):
+    """Phase 5: adoption of collaboration, with the peer effect, and lapses."""
+
+    adoption_probability: Probability = 0.02
+    peer_effect: Annotated[float, Field(ge=0.0, le=100.0)] = 1.0
+    lapse_probability: Probability = 0.02
+
+
+class Growth(Section):
+    """Annual growth of partner run-rates, with mean-one lognormal noise."""
+
+    # Bounded so run-rates stay finite in float32 over the longest horizon.
+    active: Annotated[float, Field(gt=-1.0, le=1.0)] = 0.11
+    collaborating: Annotated[float, Field(gt=-1.0, le=1.0)] = 0.19
+    volatility: Annotated[float, Field(ge=0.0, le=2.0)] = 0.2
+
+
+class Economics(Section):
+    """Margin on partner revenue and the cost of recruiting."""
+
+    gross_margin: Probability = 0.6
+    nurture_cost_per_month: NonNegative = 200.0
+    onboarding_cost: NonNegative = 5000.0
+
+
+class Plan(Section):
+    """The sales plan: revenue wanted in the last 12 months of the horizon."""
+
+    revenue_target: NonNegative | None = None
+    confidence: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9
+
+
+class LeverCost(Section):
+    """What a lever costs while it runs."""
+
+    per_partner_month: NonNegative = 0.0
+    fixed_per_month: NonNegative = 0.0
+    per_signing: NonNegative = 0.0
+    revenue_share: Probability = 0.0
+
+
+@cache
+def lever_catalogue() -> dict[str, dict[str, Any]]:
+    """The lever catalogue shipped with the engine (name -> lever definition)."""
+    from .yaml_io import parse_yaml
+
+    text = resources.files("simulator.lifecycle").joinpath("catalogue.yaml").read_text("utf-8")
+    return parse_yaml(text, "lever catalogue")
+
+
+def _default_phase(effects: Mapping[str, float]) -> str:
+    for key in effects:
+        if key in RATES:
+            return RATES[key].phase
+    return "optimization"
+
+
+class Lever(Section):
+    """A program lever: which companies it targets, what it changes, what it costs."""
+
+    use: str | None = None
+    name: str
+    phase: Phase = "optimization"
+    applies_to: Annotated[tuple[str, ...], BeforeValidator(_as_tuple)] = ()
+    segments: Annotated[tuple[str, ...], BeforeValidator(_as_tuple)] | None = None
+    effects: Annotated[dict[str, Annotated[float, Field(ge=-1.0, le=100.0)]], AfterValidator(_freeze)] = Field(
+        default_factory=FrozenDict
+    )
+    cost: LeverCost = LeverCost()
+    months: (
+        Annotated[
+            tuple[Annotated[int, Field(ge=0, le=601)], Annotated[int, Field(ge=0, le=600)]],
+            BeforeValidator(_as_tuple),
+        ]
+        | None
+    ) = None
+    intensity: Annotated[float, Field(ge=0.0, le=100.0)] = 1.0
+    note: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_catalogue(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "use" in data and data["use"] is not None:
+            use = data["use"]
+            catalogue = lever_catalogue()
+            if not isinstance(use, str) or use not in catalogue:
+                raise ScenarioError(
+                    f"unknown lever {use!r}{did_you_mean(str(use), catalogue)}; the catalogue has: {one_of(catalogue)}",
+                    "use",
+                )
+            merged: dict[str, Any] = copy.deepcopy(catalogue[use])
+            for key, value in data.items():
+                if key in ("effects", "cost") and isinstance(value, dict):
+                    merged[key] = {**merged.get(key, {}), **value}
+                else:
+                    merged[key] = value
+            merged.setdefault("name", use)
+            data = merged
+        if "name" not in data:
+            raise ScenarioError("a lever needs `use: <catalogue lever>` or a `name`", "name")
+        if "phase" not in data and isinstance(data.get("effects"), dict):
+            data["phase"] = _default_phase(data["effects"])
+        return data
+
+    @model_validator(mode="after")
+    def _check_effects(self) -> Lever:
+        if not NAME.match(self.name):
+            raise ScenarioError(f"lever name {self.name!r} must be lower case letters, digits and _", "name")
+        for key in self.effects:
+            if key not in RATES:
+                raise ScenarioError(
+                    f"{key!r} is not a rate a lever can scale{did_you_mean(key, RATE_KEYS)}; "
+                    f"allowed: {one_of(RATE_KEYS)}",
+                    "effects",
+                )
+        return self
+
+    def states(self) -> tuple[State, ...]:
+        """Targeted states: those named in ``applies_to``, else those its effects act on."""
+        named = [State.from_label(x) for x in self.applies_to if x in STATE_LABELS]
+        if named:
+            return tuple(dict.fromkeys(named))
+        acted = [s for key in self.effects for s in RATES[key].states]
+        return tuple(dict.fromkeys(acted))
+
+    def targeted_segments(self, segment_names: tuple[str, ...]) -> tuple[str, ...]:
+        """Targeted segments: ``segments`` plus any segment named in ``applies_to``; else all."""
+        named = [x for x in self.applies_to if x in segment_names]
+        named += list(self.segments or ())
+        return tuple(dict.fromkeys(named)) if named else segment_names
+
+    def month_range(self, horizon: int) -> tuple[int, int]:
+        """First and last month (inclusive) the lever runs; empty when last < first."""
+        return self.months if self.months is not None else (1, horizon)
+
+
+class Program(Section):
+    """The partner program: a list of levers."""
+
+    levers: Annotated[tuple[Lever, ...], BeforeValidator(_as_tuple)] = ()
+
+
+class Scenario(Section):
+    """A validated, immutable scenario (see MODEL.md for the meaning of every key)."""
+
+    name: str = "scenario"
+    description: str = ""
+    currency: str = "USD"
+    horizon_months: Months = 36
+    market: Market = Market()
+    channel: Channel = Channel()
+    recruitment: Recruitment = Recruitment()
+    activation: Activation = Activation()
+    churn: Churn = Churn()
+    collaboration: Collaboration = Collaboration()
+    growth: Growth = Growth()
+    economics: Economics = Economics()
+    plan: Plan = Plan()
+    program: Program = Program()
+
+    _notes: FrozenDict = PrivateAttr(default_factory=FrozenDict)
+
+    @model_validator(mode="after")
+    def _check_cross_keys(self) -> Scenario:
+        segments = tuple(self.market.segments)
+        shares = self.channel.segment_shares
+        if shares is not None:
+            for key in shares:
+                if key not in segments:
+                    raise ScenarioError(
+                        f"unknown segment {key!r}{did_you_mean(key, segments)}; "
+                        f"market.segments has: {one_of(segments)}",
+                        "channel.segment_shares",
+                    )
+            _check_shares(shares, "channel.segment_shares")
+        if self.companies > 5_000_000:
+            raise ScenarioError(
+                f"{self.companies:,} companies (prospects plus today's partners); the engine accepts at most 5,000,000",
+                "market.prospects",
+            )
+        seen: set[str] = set()
+        for i, lever in enumerate(self.program.levers):
+            _check_lever(lever, f"program.levers[{i}]", segments, self.horizon_months)
+            if lever.name in seen:
+                raise ScenarioError(
+                    f"lever name {lever.name!r} is used twice; give each lever its own name",
+                    f"program.levers[{i}].name",
+                )
+            seen.add(lever.name)
+        if self.program.levers:
+            from ..lifecycle.program import compile_program
+
+            compile_program(self)  # refuses stacked effects the engine cannot represent
+        return self
+
+    # -- convenience -------------------------------------------------------
+
+    @property
+    def companies(self) -> int:
+        """Companies in the population: prospects plus today's partners."""
+        return self.market.prospects + self.channel.partners
+
+    @property
+    def segment_names(self) -> tuple[str, ...]:
+        return tuple(self.market.segments)
+
+    @property
+    def notes(self) -> Mapping[str, str]:
+        """Source notes read from the scenario file's comments (dotted key -> note)."""
+        return self._notes
+
+    def __iter__(self):  # noqa: ANN204
+        # A scenario is one value, not a collection of fields: this keeps
+        # mesa.batch_run(parameters={"scenario": scenario}) from iterating it.
+        raise TypeError("a Scenario is a single value; put scenarios to compare in a list")
+
+    def get(self, key: str) -> Any:
+        """Value at a dotted key, e.g. ``scenario.get("activation.window_months")``."""
+        value: Any = self.to_dict()
+        for part in _split_key(key):
+            try:
+                value = value[int(part)] if isinstance(value, list) else value[part]
+            except (KeyError, IndexError, ValueError, TypeError):
+                raise ScenarioError(f"no such key in the scenario{did_you_mean(key, flat_keys(self))}", key) from None
+        return value
+
+    def override(self, **overrides: Any) -> Scenario:
+        """A new scenario with ``section__key=value`` overrides applied and re-validated."""
+        from .loading import load_scenario
+
+        return load_scenario(self, **overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-safe data; :func:`load_scenario` reads it back unchanged."""
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        from .yaml_io import dump_yaml
+
+        return dump_yaml(self.to_dict())
+
+    def fingerprint(self) -> str:
+        """A short hash of every value (not the notes): equal scenarios, equal fingerprints."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _check_lever(lever: Lever, key: str, segments: tuple[str, ...], horizon: int) -> None:
+    for item in lever.applies_to:
+        if item not in STATE_LABELS and item not in segments:
+            raise ScenarioError(
+                f"{item!r} is neither a state nor a segment"
+                f"{did_you_mean(item, (*STATE_LABELS, *segments))}; "
+                f"states: {one_of(STATE_LABELS)}; segments: {one_of(segments)}",
+                f"{key}.applies_to",
+            )
+    for item in lever.segments or ():
+        if item not in segments:
+            raise ScenarioError(
+                f"unknown segment {item!r}{did_you_mean(item, segments)}; market.segments has: {one_of(segments)}",
+                f"{key}.segments",
+            )
+    states = lever.states()
+    if not states:
+        raise ScenarioError(
+            "the lever targets no state: list states in applies_to or give it effects",
+            f"{key}.applies_to",
+        )
+    for rate in lever.effects:
+        acts_on = RATES[rate].states
+        if not set(acts_on) & set(states):
+            raise ScenarioError(
+                f"effect {rate!r} acts on {', '.join(s.label for s in acts_on)} companies, "
+                f"but the lever targets only {', '.join(s.label for s in states)}",
+                f"{key}.effects",
+            )
+    if lever.months is not None:
+        first, last = lever.months
+        if not 1 <= first <= horizon + 1 or not first - 1 <= last <= horizon:
+            raise ScenarioError(
+                f"months [{first}, {last}] are outside the horizon: allowed 1 <= first <= "
+                f"last <= {horizon} (or last = first - 1 for a lever that never runs)",
+                f"{key}.months",
+            )
+
+
+def _split_key(key: str) -> list[str]:
+    """``program.levers[2].months`` -> ``["program", "levers", "2", "months"]``."""
+    return [p for p in re.split(r"\.|\[|\]", key) if p != ""]
+
+
+def flat_keys(scenario: Scenario) -> list[str]:
+    """Every dotted key of a scenario (leaves only), in file order."""
+    out: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict) and value:
+            for k, v in value.items():
+                walk(v, f"{path}.{k}" if path else k)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+        else:
+            out.append(path)
+
+    walk(scenario.to_dict(), "")
+    return out

@@ -1,0 +1,198 @@
+"""Safe YAML reading for scenario files.
+
+Only :class:`yaml.SafeLoader` is ever used, with three changes:
+
+* YAML 1.2 scalars: ``1e3`` is a number, ``yes``/``no``/``on``/``off`` are
+  strings, ``012`` is twelve and dates stay strings (PyYAML follows YAML 1.1);
+* limits on size, nesting depth and alias expansion, so a hostile file fails
+  fast with a clear message instead of exhausting memory or the stack;
+* comments are kept as source notes: ``key: value  # note`` is read back as
+  ``{"section.key": "note"}`` for the report's assumptions appendix.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ScenarioError
+
+MAX_FILE_BYTES = 1_000_000  # a scenario is a few kB; a larger file is a mistake
+MAX_DEPTH = 32
+MAX_NODES = 100_000  # after alias expansion
+
+
+class _ScenarioLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalars and size limits."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise ScenarioError(f"line {mark.line + 1}: the scenario is nested more than {MAX_DEPTH} levels deep")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _tag, _regex, _first in (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9][0-9_]*|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+):
+    _ScenarioLoader.add_implicit_resolver(_tag, re.compile(_regex), list(_first))
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node).replace("_", "")
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)  # decimal, even with a leading zero
+
+
+_ScenarioLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _count_nodes(value: Any, budget: list[int]) -> None:
+    """Walk the loaded value, charging every node; aliases are charged each time."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ScenarioError(
+            f"the scenario expands to more than {MAX_NODES:,} values (YAML anchors and aliases that multiply?)"
+        )
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _count_nodes(k, budget)
+            _count_nodes(v, budget)
+    elif isinstance(value, list):
+        for v in value:
+            _count_nodes(v, budget)
+
+
+def parse_yaml(text: str, source: str = "scenario") -> Any:
+    """Parse YAML text safely, with the limits above; errors name the line."""
+    if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"{source} is {len(text.encode('utf-8', 'replace')) / 1e6:.1f} MB; "
+            f"a scenario may be at most {MAX_FILE_BYTES / 1e6:.0f} MB"
+        )
+    loader = _ScenarioLoader(text)
+    try:
+        data = loader.get_single_data()
+    except ScenarioError:
+        raise
+    except yaml.constructor.ConstructorError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
+        raise ScenarioError(
+            f"{source} line {line}: {exc.problem} (only plain YAML is allowed: "
+            "mappings, lists, numbers, strings, true/false, null)"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"{source} is not valid YAML:{where}: {problem}") from None
+    except RecursionError:
+        raise ScenarioError(f"{source} is nested too deeply to read") from None
+    finally:
+        loader.dispose()
+    _count_nodes(data, [MAX_NODES])
+    return data
+
+
+def read_scenario_text(path: str | Path) -> str:
+    """Read a scenario file, refusing missing, unreadable, binary or huge files."""
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioError(f"scenario file not found: {p}")
+    if p.is_dir():
+        raise ScenarioError(f"{p} is a folder, not a scenario file")
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(f"{p} is {size / 1e6:.1f} MB; a scenario may be at most {MAX_FILE_BYTES / 1e6:.0f} MB")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"cannot read {p}: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{p} is not a UTF-8 text file") from None
+
+
+_COMMENT = re.compile(r"""\s#\s?(.*)$""")
+
+
+def source_notes(text: str) -> dict[str, str]:
+    """Map dotted keys to the comment written on their line (``key: 1  # why``).
+
+    Comments on a mapping key's own line apply to that key; a comment on a line
+    of its own, directly above a key, applies to it too.
+    """
+    try:
+        root = yaml.compose(text, Loader=_ScenarioLoader)
+    except Exception:  # noqa: BLE001 - notes are optional; parsing errors surface elsewhere
+        return {}
+    lines = text.splitlines()
+    notes: dict[str, str] = {}
+
+    def comment_at(line_no: int) -> str | None:
+        if line_no >= len(lines):
+            return None
+        line = lines[line_no]
+        m = _COMMENT.search(_strip_quoted(line))
+        if m:
+            return m.group(1).strip() or None
+        # A comment block right above the key.
+        block: list[str] = []
+        j = line_no - 1
+        while j >= 0 and lines[j].strip().startswith("#"):
+            block.insert(0, lines[j].strip().lstrip("#").strip())
+            j -= 1
+        return " ".join(b for b in block if b) or None
+
+    def walk(node: yaml.Node, path: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                child = f"{path}.{key}" if path else key
+                note = comment_at(key_node.start_mark.line)
+                if note:
+                    notes[child] = note
+                walk(value_node, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, f"{path}[{i}]")
+
+    if root is not None:
+        walk(root, "")
+    return notes
+
+
+def _strip_quoted(line: str) -> str:
+    """Blank out quoted strings so a '#' inside quotes is not read as a comment."""
+    return re.sub(r"'[^']*'|\"(?:\\.|[^\"\\])*\"", lambda m: " " * len(m.group()), line)
+
+
+def dump_yaml(data: Any) -> str:
+    """Write plain data as block-style YAML that :func:`parse_yaml` reads back."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
