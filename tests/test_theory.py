@@ -208,3 +208,30 @@ def test_concentration_rows_match_one_dimensional_functions():
 def test_lognormal_closed_form_is_the_80_20_rule():
     assert measurement.lognormal_top_share(1.7) == pytest.approx(stats.norm.cdf(1.7 + stats.norm.ppf(0.2)))
     assert measurement.lognormal_top_share(1.7) == pytest.approx(0.80, abs=0.01)
+
+
+def test_peer_effect_scales_adoption_by_collaborating_share():
+    p0, peer = 0.03, 2.0
+    scn = sim.load_scenario(
+        {
+            "horizon_months": 12,
+            "market": {"prospects": 0},
+            "channel": {"active": 3000, "collaborating": 500},
+            "churn": {"dormancy_probability": 0, "exit_probability": 0},
+            "collaboration": {"adoption_probability": p0, "peer_effect": peer, "lapse_probability": 0.01},
+        }
+    )
+    m = sim.simulate(scn, replications=10, seed=6, partners=False).monthly.sort_values(["replication", "month"])
+    prev = m.groupby("replication")[["active", "collaborating"]].shift(1)
+    steps = m.month >= 1
+    a, c = prev.active[steps], prev.collaborating[steps]
+    h = -np.log1p(-p0) * (1 + peer * c / (a + c))
+    h_lapse = -np.log1p(-0.01)
+    expected = (a * (1 - np.exp(-h))).sum()  # active partners face adoption only (no churn here)
+    observed = m.adoptions[steps].sum()
+    assert abs(observed - expected) < 4 * np.sqrt(expected), (observed, expected)
+    lapses_expected = (c * (1 - np.exp(-h_lapse))).sum()
+    assert abs(m.lapses[steps].sum() - lapses_expected) < 4 * np.sqrt(lapses_expected)
+    # without the peer effect the same channel adopts measurably less
+    flat = sim.simulate(scn.override(collaboration__peer_effect=0.0), replications=10, seed=6, partners=False)
+    assert flat.monthly.adoptions.sum() < 0.8 * observed

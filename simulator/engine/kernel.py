@@ -111,7 +111,10 @@ class ChannelKernel:
 
     ``replications`` are the replication indices the block holds (each draws
     from its own stream). ``record[name]`` holds the monthly table as arrays
-    ``(replications, months)``, filled as the kernel steps.
+    ``(replications, months)``, filled as the kernel steps. With
+    ``concentration=False`` the monthly concentration measures are skipped
+    (NaN, and -1 earning partners): planning searches that only need revenue
+    run faster.
     """
 
     def __init__(
@@ -120,8 +123,10 @@ class ChannelKernel:
         seed: int,
         replications: Sequence[int],
         schedule: ProgramSchedule | None = None,
+        concentration: bool = True,
     ) -> None:
         self.scenario = scenario
+        self.concentration = concentration
         self.seed = int(seed)
         self.replications = np.asarray(replications, dtype=np.int64)
         self.horizon = scenario.horizon_months
@@ -347,6 +352,10 @@ class ChannelKernel:
         rec["contribution"][:, m] = margin - cost
 
         # Concentration of trailing-12-month revenue among earning / all signed partners.
+        if not self.concentration:
+            for col in ("earning_partners", "top20_share", "gini", "hhi", "top20_share_all", "gini_all"):
+                rec[col][:, m] = -1 if col == "earning_partners" else np.nan
+            return
         member = _IN_CHANNEL[self.pop.state[:, :K]] | (t12 > 0)
         conc = concentration_rows(t12, member)
         rec["earning_partners"][:, m] = conc["n"]

@@ -49,12 +49,19 @@ def block_size(scenario: Scenario) -> int:
     return int(np.clip(BLOCK_ELEMENTS // width, 1, 1024))
 
 
-def run_blocks(scenario: Scenario, seed: int, reps: np.ndarray, block: int | None = None) -> Iterable[ChannelKernel]:
+def run_blocks(
+    scenario: Scenario,
+    seed: int,
+    reps: np.ndarray,
+    block: int | None = None,
+    concentration: bool = True,
+) -> Iterable[ChannelKernel]:
     """Run the replications block by block, yielding each finished kernel."""
     schedule = compile_program(scenario)
     block = block or block_size(scenario)
     for start in range(0, reps.size, block):
-        yield ChannelKernel(scenario, seed, reps[start : start + block], schedule).run()
+        kernel = ChannelKernel(scenario, seed, reps[start : start + block], schedule, concentration)
+        yield kernel.run()
 
 
 @dataclass
@@ -114,6 +121,7 @@ def simulate(
     seed: int = 0,
     *,
     partners: bool = True,
+    concentration: bool = True,
     **overrides: object,
 ) -> SimulationResult:
     """Simulate a scenario: ``replications`` Monte Carlo runs from ``seed``.
@@ -122,13 +130,14 @@ def simulate(
     overrides use ``section__key=value``. ``replications`` is a count or a
     list of replication indices: replication ``r`` gives the same numbers
     however many others run beside it. ``partners=False`` skips the
-    per-partner scorecard (saves memory on very large runs).
+    per-partner scorecard (saves memory on very large runs);
+    ``concentration=False`` skips the monthly concentration measures (NaN).
     """
     scn = load_scenario(scenario, **overrides) if overrides or not isinstance(scenario, Scenario) else scenario
     reps = replication_indices(replications)
     seed = check_seed(seed)
     monthly, scorecards, levers = [], [], []
-    for kernel in run_blocks(scn, seed, reps):
+    for kernel in run_blocks(scn, seed, reps, concentration=concentration):
         monthly.append(monthly_frame(kernel))
         levers.append(lever_cost_frame(kernel))
         if partners:
