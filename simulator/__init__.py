@@ -1,6 +1,7 @@
 """Simulation and planning engine for B2B channel partner management.
 
-The public API: :func:`load_scenario`, :func:`simulate`, and the Mesa face
+The public API: :func:`load_scenario`, :func:`simulate`, the planning answers
+:func:`capacity`, :func:`size_recruitment` and :func:`compare`, and the Mesa face
 :class:`ChannelModel` / :class:`Partner` (imported on first use, so the
 command line starts without loading Mesa).
 """
@@ -12,13 +13,24 @@ from typing import TYPE_CHECKING, Any
 from .engine.results import SimulationResult, simulate
 from .errors import ChannelError, ScenarioError
 from .lifecycle.states import State
+from .planning import capacity, compare, size_recruitment
 from .scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from .agents import Partner
     from .model import ChannelModel
+    from .sweeps import SweepDesign, open_sweep, sensitivity, summarize_sweep, sweep, sweep_monthly
 
-_LAZY = {"ChannelModel": ".model", "Partner": ".agents"}
+_LAZY = {
+    "ChannelModel": ".model",
+    "Partner": ".agents",
+    "SweepDesign": ".sweeps",
+    "sweep": ".sweeps",
+    "open_sweep": ".sweeps",
+    "summarize_sweep": ".sweeps",
+    "sweep_monthly": ".sweeps",
+    "sensitivity": ".sweeps",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -37,6 +49,12 @@ __all__ = [
     "ScenarioError",
     "SimulationResult",
     "State",
+    "SweepDesign",
     "load_scenario",
+    "open_sweep",
+    "sensitivity",
     "simulate",
+    "summarize_sweep",
+    "sweep",
+    "sweep_monthly",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from rich.table import Table
 
 from ..scenario import Scenario, apply_assignments
 
-console = Console(highlight=False, soft_wrap=False)
+# Wide enough for the tables when the output is a file or a pipe (rich defaults to 80 columns).
+console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 120)
 
 
 def positive_int(text: str) -> int:

@@ -1,0 +1,1 @@
+"""Reports: charts (matplotlib figures) and the self-contained HTML report."""

@@ -1,0 +1,207 @@
+"""The sweep API: design -> runs (streamed to disk) -> tidy table -> per-point summary."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..engine.population import Layout
+from ..errors import ChannelError
+from ..scenario.loading import ScenarioLike
+from ..stats import wilson_interval
+from .design import SweepDesign
+from .executors import Workers
+from .runner import run_sweep
+from .storage import SweepStore
+
+CHUNK_ELEMENTS = 1 << 17  # replications x working columns per chunk
+SUMMARY_FIGURES = ("revenue_last_12m", "contribution_last_12m", "cost_last_12m")
+
+
+def default_chunk_size(design: SweepDesign) -> int:
+    """Replications per chunk: enough work to amortise a task, small enough to resume finely."""
+    width = max(Layout.of(design.base).width, 1)
+    return int(min(max(1, CHUNK_ELEMENTS // width), 200, design.replications))
+
+
+def make_design(
+    scenario: SweepDesign | ScenarioLike,
+    *,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    lhs: Mapping[str, tuple[float, float]] | None = None,
+    sobol: Mapping[str, tuple[float, float]] | None = None,
+    csv: str | Path | None = None,
+    points: int | None = None,
+    replications: int = 100,
+    seed: int = 0,
+) -> SweepDesign:
+    """A :class:`SweepDesign` from keyword arguments (exactly one of grid, lhs, sobol, csv)."""
+    if isinstance(scenario, SweepDesign):
+        return scenario
+    given = [name for name, v in (("grid", grid), ("lhs", lhs), ("sobol", sobol), ("csv", csv)) if v]
+    if len(given) != 1:
+        raise ChannelError("give exactly one of --grid, --lhs, --sobol or --csv to define the points")
+    if grid:
+        return SweepDesign.grid(scenario, grid, replications, seed)
+    if csv:
+        return SweepDesign.from_csv(scenario, csv, replications, seed)
+    if points is None:
+        raise ChannelError(f"--{given[0]} needs --points N (how many points to sample)")
+    if lhs:
+        return SweepDesign.latin_hypercube(scenario, lhs, points, replications, seed)
+    return SweepDesign.sobol(scenario, sobol or {}, points, replications, seed)
+
+
+def sweep(
+    scenario: SweepDesign | ScenarioLike,
+    *,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    lhs: Mapping[str, tuple[float, float]] | None = None,
+    sobol: Mapping[str, tuple[float, float]] | None = None,
+    csv: str | Path | None = None,
+    points: int | None = None,
+    replications: int = 100,
+    seed: int = 0,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    dask: str | None = None,
+    resume: bool = False,
+    monthly: bool = False,
+    chunk_size: int | None = None,
+    progress: bool | None = None,
+    on_chunk: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Run a sweep and return its table: one row per point and replication.
+
+    The design is a :class:`SweepDesign`, or a scenario plus exactly one of
+    ``grid={key: [values]}``, ``lhs={key: (low, high)}`` / ``sobol=...``
+    with ``points=N``, or ``csv=path``. Runs go to ``out`` (a temporary
+    folder when None) as a Parquet dataset; ``resume=True`` finishes an
+    interrupted sweep in the same folder. ``workers`` local processes
+    (default: all cores; 1 runs here) or ``dask="local"`` / a scheduler
+    address. The table's ``attrs`` hold the folder, the varied keys and run
+    statistics; :func:`summarize_sweep` condenses it per point.
+    """
+    design = make_design(
+        scenario, grid=grid, lhs=lhs, sobol=sobol, csv=csv, points=points, replications=replications, seed=seed
+    )
+    folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="sweep-"))
+    size = chunk_size if chunk_size is not None else default_chunk_size(design)
+    if isinstance(size, bool) or int(size) < 1:
+        raise ChannelError(f"--chunk-size {size}: must be >= 1")
+    store, size = SweepStore.prepare(folder, design, int(size), monthly, resume)
+    show = sys.stderr.isatty() if progress is None else progress
+    with Workers(workers, dask) as pool, _ProgressBar() if show else nullcontext() as bar:
+
+        def report(done: int, total: int) -> None:
+            if bar is not None:
+                bar.update(done, total)
+            if on_chunk is not None:
+                on_chunk(done, total)
+
+        stats = run_sweep(design, store, size, pool, monthly, report)
+        stats["workers"] = pool.description
+    table = open_sweep(folder)
+    table.attrs["run"] = stats
+    return table
+
+
+def open_sweep(folder: str | Path) -> pd.DataFrame:
+    """The table of a sweep on disk (finished chunks), sorted by point and replication."""
+    store = SweepStore(folder)
+    if not store.manifest_path.exists():
+        raise ChannelError(f"{folder}: not a sweep folder (no manifest.json)")
+    manifest = store.manifest()
+    table = store.read("kpis")
+    table.attrs.update(
+        folder=str(store.folder),
+        keys=list(manifest["definition"]["keys"]),
+        complete=len(store.finished()) == int(manifest["n_chunks"]),
+    )
+    return table
+
+
+def sweep_monthly(folder: str | Path) -> pd.DataFrame:
+    """The monthly series of a sweep run with ``monthly=True``."""
+    store = SweepStore(folder)
+    if not store.manifest().get("monthly"):
+        raise ChannelError(f"{folder}: this sweep kept no monthly series (run it with --monthly)")
+    return store.read("monthly")
+
+
+def summarize_sweep(
+    table: pd.DataFrame,
+    figures: Iterable[str] = SUMMARY_FIGURES,
+    target: float | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Per point: the varied values, mean and P10/P50/P90 of each figure, and P(plan met).
+
+    P(plan met) uses the table's ``plan_met`` column, or ``revenue_last_12m >=
+    target`` when a target is given, with a Wilson ``confidence`` interval.
+    """
+    keys = list(table.attrs.get("keys") or [c for c in table.columns if "." in c])
+    grouped = table.groupby("point", sort=True)
+    out = grouped[keys].first() if keys else pd.DataFrame(index=grouped.size().index)
+    out["replications"] = grouped.size()
+    for fig in figures:
+        if fig not in table.columns:
+            raise ChannelError(f"no figure {fig!r} in the sweep table")
+        g = grouped[fig]
+        out[f"{fig}_mean"] = g.mean()
+        for q in (10, 50, 90):
+            out[f"{fig}_p{q}"] = g.quantile(q / 100)
+    met = None
+    if target is not None:
+        met = table["revenue_last_12m"] >= target
+    elif "plan_met" in table.columns:
+        met = table["plan_met"].astype(bool)
+    if met is not None:
+        k = met.groupby(table["point"]).sum()
+        n = out["replications"]
+        out["p_plan_met"] = k / n
+        low, high = wilson_interval(k.to_numpy(), n.to_numpy(), confidence)
+        out["p_plan_met_low"], out["p_plan_met_high"] = low, high
+    return out
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr: chunks done, rate, time left."""
+
+    def __enter__(self) -> _ProgressBar:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(
+            TextColumn("chunks"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self._task = None
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        import time
+
+        if self._task is None:
+            # Start drawing only once the first chunks are submitted (workers already forked).
+            self._bar.start()
+            self._task = self._bar.add_task("sweep", total=total, completed=done, rate="", start=True)
+            self._first, self._t0 = done, time.perf_counter()
+            return
+        elapsed = time.perf_counter() - self._t0
+        rate = (done - self._first) / elapsed if elapsed > 0 else 0.0
+        self._bar.update(self._task, completed=done, total=total, rate=f"{rate:.2f} chunks/s")
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()

@@ -1,0 +1,312 @@
+"""Sweep designs: which scenario variants to run, as data.
+
+A design is a base scenario, a table of points (one row per variant, one
+column per varied dotted key), replications per point and a seed. Points come
+from a grid of listed values, from Latin hypercube or scrambled Sobol samples
+of ranges (``scipy.stats.qmc``), or from a CSV file. Every point is validated
+when the design is made, so a bad value is reported before anything runs.
+
+Common random numbers: replication ``r`` of every point draws from the same
+stream (it is keyed by ``seed`` and ``r`` only), so differences between points
+are differences of the scenarios, not of the draws.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import qmc
+
+from ..errors import ChannelError, ScenarioError
+from ..scenario import Scenario, load_scenario
+from ..scenario.loading import ScenarioLike
+from ..scenario.yaml_io import parse_yaml
+
+SAMPLERS = ("grid", "lhs", "sobol", "csv", "points")
+FULL_CHECK = 1000  # points validated one by one; larger designs check each key's values
+
+
+def override_name(key: str) -> str:
+    """``program.levers[0].intensity`` -> ``program__levers__0__intensity``."""
+    return key.replace("[", ".").replace("]", "").replace(".", "__")
+
+
+def is_integer_key(base: Scenario, key: str) -> bool:
+    """Whether a key holds whole numbers in the base scenario (sampled values get rounded)."""
+    value = base.get(key)
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def point_scenario(base: Scenario, values: Mapping[str, Any]) -> Scenario:
+    """The base scenario with one point's values applied."""
+    return load_scenario(base, **{override_name(k): _plain(v) for k, v in values.items()})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class SweepDesign:
+    """A sweep as data: base scenario, points, replications per point, seed.
+
+    ``points`` has one row per point (index ``point`` = 0..n-1) and one column
+    per varied key. Build designs with :meth:`grid`, :meth:`latin_hypercube`,
+    :meth:`sobol`, :meth:`from_csv` or :meth:`from_points`.
+    """
+
+    base: Scenario
+    points: pd.DataFrame
+    replications: int
+    seed: int = 0
+    sampler: str = "points"
+    ranges: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.replications, bool) or not isinstance(self.replications, int | np.integer):
+            raise ChannelError(f"replications = {self.replications!r}: must be a whole number >= 1")
+        if self.replications < 1:
+            raise ChannelError(f"replications = {self.replications}: must be >= 1")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or not 0 <= self.seed < 2**63:
+            raise ChannelError(f"seed = {self.seed!r}: must be a whole number between 0 and 2**63 - 1")
+        if len(self.points) == 0:
+            raise ChannelError("the sweep has no points")
+        self._validate_points()
+
+    def _validate_points(self) -> None:
+        """Refuse a bad point before anything runs (large designs: each key's values, then a sample)."""
+        rows = self.points.to_dict("records")
+        if len(rows) > FULL_CHECK:
+            for key in self.keys:
+                for value in pd.unique(self.points[key])[:FULL_CHECK]:
+                    self._check({key: value}, f"value of {key}")
+            rows = rows[:100]
+        for i, row in enumerate(rows):
+            self._check(row, f"point {i}")
+
+    def _check(self, values: Mapping[str, Any], where: str) -> None:
+        try:
+            point_scenario(self.base, values)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{where} ({_describe(values)}): {exc}") from None
+
+    # -- constructors --------------------------------------------------------
+
+    @classmethod
+    def grid(
+        cls,
+        base: ScenarioLike,
+        values: Mapping[str, Sequence[Any]],
+        replications: int = 100,
+        seed: int = 0,
+    ) -> SweepDesign:
+        """Every combination of the listed values (full factorial)."""
+        scn = load_scenario(base)
+        if not values:
+            raise ChannelError("a grid needs at least one key with values")
+        for key, vals in values.items():
+            scn.get(key)  # the key must exist in the scenario
+            if isinstance(vals, str) or not isinstance(vals, Sequence) or len(vals) == 0:
+                raise ChannelError(f"grid {key}: give a non-empty list of values")
+        rows = [dict(zip(values, combo, strict=True)) for combo in itertools.product(*values.values())]
+        return cls(
+            scn,
+            _table(rows, list(values)),
+            int(replications),
+            int(seed),
+            "grid",
+            {k: list(map(_plain, v)) for k, v in values.items()},
+        )
+
+    @classmethod
+    def latin_hypercube(
+        cls,
+        base: ScenarioLike,
+        ranges: Mapping[str, tuple[float, float]],
+        points: int,
+        replications: int = 100,
+        seed: int = 0,
+    ) -> SweepDesign:
+        """``points`` Latin hypercube samples of the ranges (scipy.stats.qmc)."""
+        scn, bounds = _ranges(base, ranges, points)
+        unit = qmc.LatinHypercube(d=len(bounds), seed=np.random.default_rng([seed, 1])).random(points)
+        return cls(scn, _scaled(scn, bounds, unit), int(replications), int(seed), "lhs", _bounds_spec(bounds))
+
+    @classmethod
+    def sobol(
+        cls,
+        base: ScenarioLike,
+        ranges: Mapping[str, tuple[float, float]],
+        points: int,
+        replications: int = 100,
+        seed: int = 0,
+    ) -> SweepDesign:
+        """``points`` scrambled Sobol samples of the ranges (best with a power of two)."""
+        scn, bounds = _ranges(base, ranges, points)
+        sampler = qmc.Sobol(d=len(bounds), scramble=True, seed=np.random.default_rng([seed, 2]))
+        m = int(np.ceil(np.log2(points)))
+        unit = sampler.random_base2(m)[:points]  # a balanced prefix of the sequence
+        return cls(scn, _scaled(scn, bounds, unit), int(replications), int(seed), "sobol", _bounds_spec(bounds))
+
+    @classmethod
+    def from_csv(cls, base: ScenarioLike, path: str | Path, replications: int = 100, seed: int = 0) -> SweepDesign:
+        """Points listed in a CSV file: one column per dotted key, one row per point."""
+        p = Path(path)
+        if not p.is_file():
+            raise ChannelError(f"points file not found: {p}")
+        try:
+            table = pd.read_csv(p)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise ChannelError(f"{p}: not a readable CSV file ({str(exc).splitlines()[0]})") from None
+        table = table.drop(columns=[c for c in ("point",) if c in table.columns])
+        scn = load_scenario(base)
+        for key in table.columns:
+            scn.get(str(key))
+            if is_integer_key(scn, str(key)):
+                col = table[key]
+                if col.isna().any() or not np.allclose(col, np.round(col)):
+                    raise ChannelError(f"{p}: column {key} must hold whole numbers")
+                table[key] = col.round().astype("int64")
+        rows = table.to_dict("records")
+        return cls(scn, _table(rows, list(table.columns)), int(replications), int(seed), "csv")
+
+    @classmethod
+    def from_points(
+        cls,
+        base: ScenarioLike,
+        points: pd.DataFrame | Sequence[Mapping[str, Any]],
+        replications: int = 100,
+        seed: int = 0,
+    ) -> SweepDesign:
+        """Explicit points (a DataFrame or a list of ``{key: value}`` dicts)."""
+        scn = load_scenario(base)
+        table = pd.DataFrame(list(points)) if not isinstance(points, pd.DataFrame) else points.copy()
+        for key in table.columns:
+            scn.get(str(key))
+        return cls(scn, _table(table.to_dict("records"), list(table.columns)), int(replications), int(seed))
+
+    # -- views -----------------------------------------------------------------
+
+    @property
+    def keys(self) -> list[str]:
+        """The varied keys (columns of ``points``)."""
+        return [str(c) for c in self.points.columns]
+
+    def values(self, point: int) -> dict[str, Any]:
+        """The varied keys' values at one point (each with its column's type)."""
+        row = self.points.iloc[[int(point)]].to_dict("records")[0]
+        return {str(k): _plain(v) for k, v in row.items()}
+
+    def scenario(self, point: int) -> Scenario:
+        """The scenario of one point."""
+        return point_scenario(self.base, self.values(point))
+
+    def definition(self) -> dict[str, Any]:
+        """Everything that determines the results (compared on resume)."""
+        return {
+            "base": self.base.to_dict(),
+            "keys": self.keys,
+            "points_sha256": points_digest(self.points),
+            "n_points": len(self.points),
+            "replications": int(self.replications),
+            "seed": int(self.seed),
+            "sampler": self.sampler,
+            "ranges": self.ranges,
+        }
+
+
+def points_digest(points: pd.DataFrame) -> str:
+    rows = [{k: _plain(v) for k, v in r.items()} for r in points.to_dict("records")]
+    text = json.dumps(rows, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _table(rows: list[dict[str, Any]], keys: list[str]) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=keys)
+    table.index = pd.RangeIndex(len(table), name="point")
+    return table
+
+
+def _ranges(base: ScenarioLike, ranges: Mapping[str, tuple[float, float]], points: int):  # noqa: ANN202
+    scn = load_scenario(base)
+    if not ranges:
+        raise ChannelError("give at least one key=low:high range")
+    if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < 1:
+        raise ChannelError(f"--points {points!r}: must be a whole number >= 1")
+    bounds = {}
+    for key, pair in ranges.items():
+        value = scn.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ChannelError(f"{key} = {value!r} is not a number; only numeric keys can take a range")
+        lo, hi = (float(x) for x in pair)
+        if not np.isfinite([lo, hi]).all() or not lo < hi:
+            raise ChannelError(f"{key}: range {lo:g}:{hi:g} must have low < high")
+        bounds[key] = (lo, hi)
+    return scn, bounds
+
+
+def _scaled(scn: Scenario, bounds: dict[str, tuple[float, float]], unit: np.ndarray) -> pd.DataFrame:
+    lo = np.array([b[0] for b in bounds.values()])
+    hi = np.array([b[1] for b in bounds.values()])
+    values = qmc.scale(unit, lo, hi)
+    columns = {}
+    for j, key in enumerate(bounds):
+        col = values[:, j]
+        # Whole-number keys (counts, months) take the nearest whole number in range.
+        columns[key] = (
+            np.clip(np.round(col), np.ceil(lo[j]), np.floor(hi[j])).astype("int64") if is_integer_key(scn, key) else col
+        )
+    table = pd.DataFrame(columns)
+    table.index = pd.RangeIndex(len(table), name="point")
+    return table
+
+
+def _bounds_spec(bounds: dict[str, tuple[float, float]]) -> dict[str, list[float]]:
+    return {k: [float(lo), float(hi)] for k, (lo, hi) in bounds.items()}
+
+
+def _describe(row: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={_plain(v)!r}" for k, v in row.items())
+
+
+# -- command-line parsing ---------------------------------------------------------
+
+
+def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
+    """``["key=v1,v2", ...]`` -> ``{key: [v1, v2]}`` (values read as YAML scalars)."""
+    out: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip() or not raw.strip():
+            raise ChannelError(f"--grid {item!r}: expected key=v1,v2,... e.g. activation.window_months=3,6,9")
+        out[key.strip()] = [parse_yaml(v.strip(), f"--grid {key}") for v in raw.split(",") if v.strip()]
+    return out
+
+
+def parse_ranges(items: Sequence[str], flag: str) -> dict[str, tuple[float, float]]:
+    """``["key=lo:hi", ...]`` -> ``{key: (lo, hi)}``."""
+    out: dict[str, tuple[float, float]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        lo, colon, hi = raw.partition(":")
+        try:
+            if not sep or not colon:
+                raise ValueError
+            out[key.strip()] = (float(lo), float(hi))
+        except ValueError:
+            raise ChannelError(f"{flag} {item!r}: expected key=low:high, e.g. recruitment.win_share=0.1:0.4") from None
+    return out
