@@ -42,14 +42,8 @@ def load_scenario(source: ScenarioLike, /, **overrides: Any) -> Scenario:
         data = _thaw(source)
         origin = "scenario"
     elif isinstance(source, str | Path):
-        text = read_scenario_text(source)
-        data = parse_yaml(text, str(source))
-        if data is None:
-            raise ScenarioError(f"{source} is empty; a scenario needs at least a name")
-        notes = source_notes(text)
+        data, notes = read_file(Path(source))
         origin = str(source)
-        if isinstance(data, dict):
-            data.setdefault("name", Path(source).stem)
     else:
         raise ScenarioError(
             f"cannot read a scenario from a {type(source).__name__}; give a YAML path, a dict or a Scenario"
@@ -63,6 +57,48 @@ def load_scenario(source: ScenarioLike, /, **overrides: Any) -> Scenario:
     scenario = validate(data)
     scenario._notes = FrozenDict(notes)  # private attribute, not part of the value
     return scenario
+
+
+MAX_EXTENDS = 8
+
+
+def read_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, dict[str, str]]:
+    """Plain data and source notes of a scenario file, with ``extends:`` resolved.
+
+    ``extends: baseline.yaml`` (relative to the file) starts from another
+    scenario file: its mappings are merged key by key, and any other value
+    (a number, a list such as ``program.levers``) replaces the base's.
+    """
+    text = read_scenario_text(path)
+    data = parse_yaml(text, str(path))
+    if data is None:
+        raise ScenarioError(f"{path} is empty; a scenario needs at least a name")
+    notes = source_notes(text)
+    if not isinstance(data, dict):
+        return data, notes
+    data.setdefault("name", path.stem)
+    base = data.pop("extends", None)
+    if base is None:
+        return data, notes
+    if not isinstance(base, str) or not base.strip():
+        raise ScenarioError("must name a scenario file, e.g. extends: baseline.yaml", "extends", base)
+    target = (path.parent / base).resolve()
+    if target in chain or target == path.resolve():
+        raise ScenarioError(f"{path}: extends {base} again (a cycle)", "extends")
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(f"more than {MAX_EXTENDS} files extend each other", "extends")
+    base_data, base_notes = read_file(target, (*chain, path.resolve()))
+    if not isinstance(base_data, dict):
+        raise ScenarioError(f"{base} is not a mapping of sections", "extends")
+    base_data.pop("description", None)  # a description belongs to its own file
+    return _merge(base_data, data), {**base_notes, **notes}
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
