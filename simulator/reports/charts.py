@@ -6,19 +6,187 @@ be made in worker threads, saved, or embedded in reports.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from ..lifecycle.measurement import lorenz_curve
 
 if TYPE_CHECKING:
+    from ..engine.results import SimulationResult
     from ..sweeps.sensitivity import SensitivityResult
 
 PALETTE = ("#1f4e79", "#2e86c1", "#48c9b0", "#f5b041", "#e74c3c", "#8e44ad", "#7f8c8d")
+STATE_COLOURS = {
+    "nurturing": "#d6eaf8",
+    "signed": "#f5b041",
+    "active": "#2e86c1",
+    "collaborating": "#1f4e79",
+    "dormant": "#aab7b8",
+    "churned": "#e74c3c",
+}
 
 
-def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, object]:
+def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Any]:
     fig = Figure(figsize=(width, height), layout="constrained")
     return fig, fig.add_subplot()
+
+
+def money_axis(axis: Any, currency: str) -> None:
+    """Format an axis in k / m / bn of the currency."""
+
+    def fmt(x: float, _pos: int) -> str:
+        for limit, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+            if abs(x) >= limit:
+                return f"{x / limit:g}{suffix}"
+        return f"{x:g}"
+
+    axis.set_major_formatter(FuncFormatter(fmt))
+    axis.set_label_text(f"{axis.get_label_text()} ({currency})".strip())
+
+
+def _bands(monthly: pd.DataFrame, column: str) -> pd.DataFrame:
+    g = monthly.groupby("month")[column]
+    return pd.DataFrame({q: g.quantile(q / 100) for q in (10, 25, 50, 75, 90)})
+
+
+def revenue_fan(result: SimulationResult, column: str = "revenue_t12m", target: float | None = None) -> Figure:
+    """Fan chart of revenue: median with P25-P75 and P10-P90 bands, and the plan target.
+
+    ``column`` is ``revenue_t12m`` (trailing 12 months, the plan's measure) or
+    ``revenue`` (monthly). The target defaults to ``plan.revenue_target``.
+    """
+    scn = result.scenario
+    bands = _bands(result.monthly, column)
+    fig, ax = _figure()
+    months = bands.index.to_numpy()
+    ax.fill_between(months, bands[10], bands[90], color=PALETTE[1], alpha=0.18, lw=0, label="P10-P90")
+    ax.fill_between(months, bands[25], bands[75], color=PALETTE[1], alpha=0.35, lw=0, label="P25-P75")
+    ax.plot(months, bands[50], color=PALETTE[0], lw=2, label="median")
+    target = scn.plan.revenue_target if target is None and column == "revenue_t12m" else target
+    if target is not None:
+        ax.axhline(target, color=PALETTE[4], ls="--", lw=1.5, label=f"plan target ({target:,.0f})")
+    label = "revenue, trailing 12 months" if column == "revenue_t12m" else "revenue per month"
+    ax.set_xlabel("month")
+    ax.set_ylabel(label)
+    money_axis(ax.yaxis, scn.currency)
+    ax.set_xlim(months[0], months[-1])
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9)
+    ax.set_title(f"{scn.name}: {label} ({len(result.replications)} replications)", loc="left")
+    return fig
+
+
+def partners_by_state(result: SimulationResult) -> Figure:
+    """Mean companies in each partner state over time (stacked), with cumulative exits."""
+    scn = result.scenario
+    mean = result.monthly.groupby("month")[list(STATE_COLOURS)].mean()
+    fig, ax = _figure()
+    stacked = ["signed", "active", "collaborating", "dormant"]
+    ax.stackplot(
+        mean.index, *(mean[s] for s in stacked), labels=stacked, colors=[STATE_COLOURS[s] for s in stacked], alpha=0.9
+    )
+    ax.plot(mean.index, mean["nurturing"], color=PALETTE[1], ls=":", lw=2, label="nurturing (prospects)")
+    ax.plot(mean.index, mean["churned"], color=STATE_COLOURS["churned"], ls="--", lw=1.5, label="churned (cumulative)")
+    ax.set_xlabel("month")
+    ax.set_ylabel("companies (mean over replications)")
+    ax.set_xlim(mean.index[0], mean.index[-1])
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9, ncol=2)
+    ax.set_title(f"{scn.name}: partners by state", loc="left")
+    return fig
+
+
+def funnel_counts(result: SimulationResult) -> pd.Series:
+    """Recruitment funnel per replication (mean): nurtured, signed, activated, collaborating."""
+    if result.partners is None:
+        raise ValueError("the funnel needs the partner scorecard: simulate(..., partners=True)")
+    reps = len(result.replications)
+    steps = result.monthly[result.monthly.month > 0]
+    recruited = result.partners[result.partners.cohort == "recruited"]
+    return pd.Series(
+        {
+            "nurtured": steps.nurtured.sum() / reps,
+            "signed": len(recruited) / reps,
+            "activated": recruited.first_deal_month.notna().sum() / reps,
+            "collaborating": (recruited.months_collaborating > 0).sum() / reps,
+        }
+    )
+
+
+def recruitment_funnel(result: SimulationResult) -> Figure:
+    """The recruitment funnel over the horizon, nurtured -> signed -> activated -> collaborating,
+    with the conversion rate of each step (means per replication)."""
+    counts = funnel_counts(result)
+    fig, ax = _figure(8.0, 4.0)
+    y = np.arange(len(counts))[::-1]
+    widths = counts.to_numpy()
+    top = max(widths.max(), 1e-9)
+    left = (top - widths) / 2  # centred bars: the funnel's shape
+    ax.barh(y, widths, left=left, color=[PALETTE[i] for i in (1, 3, 0, 2)], height=0.7)
+    for i, (name, value) in enumerate(counts.items()):
+        previous = counts.iloc[i - 1] if i else 0
+        rate = f"  ({value / previous:.0%} of {counts.index[i - 1]})" if i and previous > 0 else ""
+        ax.text(left[i] + widths[i] + 0.02 * top, y[i], f"{name}: {value:,.1f}{rate}", va="center", fontsize=10)
+    ax.set_xlim(0, 1.6 * top)
+    ax.set_yticks([])
+    ax.set_xticks([])
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(
+        f"{result.scenario.name}: recruitment funnel over {result.scenario.horizon_months} months "
+        "(companies per replication)",
+        loc="left",
+    )
+    return fig
+
+
+def lorenz_chart(result: SimulationResult, q: float = 0.2) -> Figure:
+    """Lorenz curves of trailing-12-month revenue at the horizon (median over replications),
+    among earning partners and among all signed partners, with the top-20% point marked."""
+    if result.partners is None:
+        raise ValueError("the Lorenz curve needs the partner scorecard: simulate(..., partners=True)")
+    grid = np.linspace(0, 1, 201)
+    p = result.partners
+    in_channel = p.state.isin(["signed", "active", "collaborating", "dormant"]) | (p.revenue_t12m > 0)
+    curves: dict[str, list[np.ndarray]] = {"earning": [], "all signed": []}
+    for _, one in p[in_channel].groupby("replication"):
+        for name, values in (("earning", one.revenue_t12m[one.revenue_t12m > 0]), ("all signed", one.revenue_t12m)):
+            if len(values) and values.sum() > 0:
+                x, y = lorenz_curve(values.to_numpy())
+                curves[name].append(np.interp(grid, x, y))
+    fig, ax = _figure(6.5, 5.5)
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls=":", label="equal revenue")
+    for (name, found), colour, style in zip(curves.items(), (PALETTE[0], PALETTE[3]), ("-", "--"), strict=True):
+        if not found:
+            continue
+        median = np.median(np.vstack(found), axis=0)
+        ax.plot(grid, median, color=colour, lw=2, ls=style, label=f"{name} partners")
+        share = 1 - np.interp(1 - q, grid, median)
+        ax.plot([1 - q], [1 - share], "o", color=colour)
+        ax.annotate(
+            f"top {q:.0%} of {name} partners earn {share:.0%}",
+            (1 - q, 1 - share),
+            xytext=(0.05, 0.62 if name == "earning" else 0.54),
+            textcoords="axes fraction",
+            fontsize=9,
+            color=colour,
+            arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.8},
+        )
+    ax.set_xlabel("share of partners (lowest revenue first)")
+    ax.set_ylabel("share of revenue, trailing 12 months")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9)
+    ax.set_title(f"{result.scenario.name}: revenue concentration at month {result.scenario.horizon_months}", loc="left")
+    return fig
 
 
 def sensitivity_chart(result: SensitivityResult) -> Figure:
