@@ -43,8 +43,22 @@ class _ScenarioLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+def _refuse_duplicate_keys(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[object, int] = {}
+    for key_node, _ in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
+        if key in seen:
+            raise ScenarioError(
+                f"line {key_node.start_mark.line + 1}: key {key!r} appears twice in the same mapping "
+                f"(first on line {seen[key] + 1}); keep one"
+            )
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_ScenarioLoader.construct_mapping = _refuse_duplicate_keys  # type: ignore[method-assign]
 _ScenarioLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag == "tag:yaml.org,2002:null"]
+    first: [(tag, rx) for tag, rx in resolvers if tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:merge")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 for _tag, _regex, _first in (
