@@ -1,0 +1,58 @@
+"""Wall time of ``python run.py size scenarios/baseline.yaml`` at its default precision.
+
+    python benchmarks/bench_size.py [--repeats 3] [-- extra size arguments]
+
+Runs the command as a user would (a fresh process each time, imports
+included), prints each run's time, the median, and the answer it printed.
+Target: under 20 seconds on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_SECONDS = 20.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("extra", nargs="*", help="more arguments for `run.py size`")
+    args = parser.parse_args()
+
+    command = [sys.executable, str(ROOT / "run.py"), "size", str(ROOT / "scenarios" / "baseline.yaml"), *args.extra]
+    times, output = [], ""
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"})
+        times.append(time.perf_counter() - t0)
+        if proc.returncode != 0:
+            sys.exit(f"run.py size failed ({proc.returncode}): {proc.stderr.strip()}")
+        output = proc.stdout
+    wall = statistics.median(times)
+    answer = re.search(r"^(\S+ = [\d,.]+: P\(plan met\) = [\d.]+)", output, re.MULTILINE)
+    tried = re.search(r"\((\d+) values tried", output)
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    print(f"command: {' '.join(Path(c).name if i < 2 else c for i, c in enumerate(command))}")
+    print(
+        f"answer: {answer.group(1) if answer else '(not found in the output)'}"
+        f"{f' ({tried.group(1)} values tried)' if tried else ''}"
+    )
+    print(f"wall time (median of {args.repeats}): {wall:.2f} s   runs: {', '.join(f'{t:.2f}' for t in times)}")
+    print(f"target: < {TARGET_SECONDS:.0f} s: {'met' if wall < TARGET_SECONDS else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

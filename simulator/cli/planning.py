@@ -1,0 +1,429 @@
+"""``capacity``, ``size``, ``compare`` and ``scorecard``: the planning answers on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.table import Table
+
+from ..errors import ChannelError
+from ..planning import DEFAULT_REPLICATIONS, capacity, compare, scorecard, size_recruitment
+from ..planning.compare import FIGURES
+from ..planning.sizing import SizingResult
+from ..scenario import apply_assignments
+from .common import (
+    LABELS,
+    add_scenario_args,
+    add_set_arg,
+    console,
+    fmt,
+    load,
+    money,
+    output_folder,
+    positive_int,
+    seed_value,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "capacity",
+        help="what today's channel delivers with recruitment off",
+        description="Run the scenario with recruitment off (recruitment.nurture_per_month = 0): revenue "
+        "trajectory with P10/P50/P90, the growth today's channel delivers, P(plan met) without recruiting "
+        "and the gap to the plan.",
+    )
+    add_scenario_args(p)
+    _add_plan_args(p)
+    p.add_argument("--out", "-o", metavar="DIR", help="also write capacity_trajectory.csv and capacity_runs.csv here")
+    p.set_defaults(handler=run_capacity)
+
+    s = sub.add_parser(
+        "size",
+        help="the recruitment needed to meet the plan with a stated confidence",
+        description="Find the smallest recruitment.nurture_per_month (or --decision KEY) for which "
+        "P(revenue of the last 12 months >= target) >= confidence, on common random numbers.",
+    )
+    add_scenario_args(s, replications=DEFAULT_REPLICATIONS)
+    _add_plan_args(s)
+    s.add_argument(
+        "--decision",
+        metavar="KEY",
+        help="key to size instead of recruitment.nurture_per_month, e.g. activation.window_months, "
+        "activation.monthly_probability, lever:presales_support or program.levers[0].intensity",
+    )
+    s.add_argument("--tolerance", type=float, metavar="T", help="precision of a continuous decision (default per key)")
+    s.add_argument("--workers", type=positive_int, metavar="N", help="processes to use (default: all cores)")
+    s.set_defaults(handler=run_size)
+
+    c = sub.add_parser(
+        "compare",
+        help="two scenarios on the same random draws",
+        description="Run A and B on the same random draws and report the paired differences B - A. "
+        "With one file, B is A with the --set overrides; with two, --set changes B.",
+    )
+    c.add_argument("scenario", metavar="A", help="scenario YAML file (the baseline)")
+    c.add_argument("other", metavar="B", nargs="?", help="scenario YAML file to compare (default: A with --set)")
+    add_set_arg(c)
+    c.add_argument(
+        "--set-both",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="both",
+        help="override a key in both A and B (e.g. --set-both horizon_months=24)",
+    )
+    c.add_argument("--replications", "-r", type=positive_int, default=200, metavar="N", help="replications (200)")
+    c.add_argument("--seed", "-s", type=seed_value, default=0, metavar="S", help="random seed (default 0)")
+    c.add_argument("--out", "-o", metavar="DIR", help="also write differences.csv and changes.csv here")
+    c.set_defaults(handler=run_compare)
+
+    k = sub.add_parser(
+        "scorecard",
+        help="partner performance per segment and revenue tier",
+        description="Partner performance scorecard at the horizon per segment and revenue tier (top 20%, "
+        "next 30%, bottom 50% of earning partners, no revenue), averaged over replications.",
+    )
+    add_scenario_args(k)
+    where = k.add_mutually_exclusive_group()
+    where.add_argument("--out", "-o", metavar="DIR", help="folder for scorecard.csv (default results/<scenario>)")
+    where.add_argument("--csv", metavar="PATH", help="write the CSV to this file instead")
+    k.set_defaults(handler=run_scorecard)
+
+
+def _add_plan_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target", type=str, metavar="X", help="revenue wanted in the last 12 months (default plan.revenue_target)"
+    )
+    parser.add_argument(
+        "--confidence", type=str, metavar="C", help="probability the plan must be met with (default plan.confidence)"
+    )
+
+
+_AMOUNT = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?)\s*(k|m|mn|bn|b)?\s*$", re.IGNORECASE)
+
+
+def parse_amount(text: str | None, option: str = "--target") -> float | None:
+    """``50000000``, ``50e6``, ``50,000,000``, ``50m``, ``1.2bn`` or ``800k`` as a number."""
+    if text is None:
+        return None
+    match = _AMOUNT.match(text)
+    if not match:
+        raise ChannelError(f"{option} {text!r}: must be an amount > 0, e.g. 50000000, 50e6 or 50m")
+    number = float(match.group(1).replace(",", "").replace("_", ""))
+    scale = {None: 1.0, "k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}[(match.group(2) or "").lower() or None]
+    value = number * scale
+    if not math.isfinite(value) or value <= 0:
+        raise ChannelError(f"{option} {text!r}: must be an amount > 0, e.g. 50000000, 50e6 or 50m")
+    return value
+
+
+def parse_probability(text: str | None, option: str = "--confidence") -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text.strip().rstrip("%")) / (100.0 if text.strip().endswith("%") else 1.0)
+    except ValueError:
+        raise ChannelError(f"{option} {text!r}: must be a probability between 0 and 1, e.g. 0.9") from None
+    if not 0.0 < value < 1.0:
+        raise ChannelError(f"{option} {text!r}: must be between 0 and 1 (exclusive), e.g. 0.9")
+    return value
+
+
+# -- capacity ---------------------------------------------------------------------------
+
+
+def run_capacity(args: argparse.Namespace) -> int:
+    scenario = load(args)
+    target, conf = parse_amount(args.target), parse_probability(args.confidence)
+    folder = output_folder(args.out, args.scenario) if args.out else None
+    cap = capacity(scenario, replications=args.replications, seed=args.seed, target=target, confidence=conf)
+    cur = scenario.currency
+    H = scenario.horizon_months
+    title = (
+        f"{scenario.name}: today's channel, recruitment off ({args.replications} replications, "
+        f"seed {args.seed}, {H} months)"
+    )
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column("figure")
+    for col in ("mean", "P10", "P50", "P90"):
+        table.add_column(col, justify="right")
+    summary = cap.summary()
+    labels = {
+        "revenue_t12m_today": f"Revenue, last 12 months, today ({cur})",
+        "revenue_last_12m": f"Revenue, last 12 months, month {H} ({cur})",
+        "growth_rate": "Growth a year (trailing 12 months)",
+        "gap_to_plan": f"Gap to plan: target - revenue ({cur})",
+    }
+    for figure, label in labels.items():
+        if figure not in summary.index:
+            continue
+        r = summary.loc[figure]
+        cells = [_pct(r[c]) if figure == "growth_rate" else money(r[c]) for c in ("mean", "p10", "p50", "p90")]
+        table.add_row(label, *cells)
+    if cap.target is not None:
+        q = round(100 * (1 - cap.confidence))
+        table.add_row("P(plan met) without recruiting", f"{cap.p_plan_met:.1%}", "", "", "")
+        table.add_row(
+            f"Gap at {cap.confidence:.0%} confidence: target - P{q} ({cur})", money(cap.gap_at_confidence), "", "", ""
+        )
+    console.print(table)
+
+    months = sorted({*range(0, H + 1, 6 if H > 12 else 1), H})
+    traj = cap.trajectory.set_index(["figure", "month"])
+    t = Table(title="Trailing-12-month revenue and earning partners by month", title_justify="left")
+    t.add_column("month", justify="right")
+    for col in ("mean", "P10", "P50", "P90"):
+        t.add_column(f"revenue {col}", justify="right")
+    t.add_column("earning partners", justify="right")
+    for m in months:
+        r = traj.loc[("revenue_t12m", m)]
+        earning = traj.loc[("earning_partners", m), "mean"] if ("earning_partners", m) in traj.index else np.nan
+        t.add_row(str(m), *(money(r[c]) for c in ("mean", "p10", "p50", "p90")), fmt("earning_partners", earning))
+    console.print(t)
+    if cap.target is not None:
+        q = round(100 * (1 - cap.confidence))
+        console.print(
+            f"Without recruiting, the plan ({money(cap.target)} {cur} in the last 12 months) is met in "
+            f"{cap.p_plan_met:.1%} of replications. To meet it with {cap.confidence:.0%} confidence, recruitment "
+            f"must add about {money(cap.gap_at_confidence)} {cur} (the target minus P{q} revenue)."
+        )
+    else:
+        console.print("No plan.revenue_target (or --target): P(plan met) and the gap are not computed.")
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        cap.trajectory.to_csv(folder / "capacity_trajectory.csv", index=False)
+        cap.per_replication.to_csv(folder / "capacity_runs.csv", index=False)
+        console.print(f"wrote {folder / 'capacity_trajectory.csv'}, {folder / 'capacity_runs.csv'}")
+    return 0
+
+
+def _pct(x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:+.1f}%"
+
+
+# -- size -------------------------------------------------------------------------------
+
+
+def run_size(args: argparse.Namespace) -> int:
+    scenario = load(args)
+    target, conf = parse_amount(args.target), parse_probability(args.confidence)
+    result = size_recruitment(
+        scenario,
+        target=target,
+        confidence=conf,
+        decision=args.decision,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        tolerance=args.tolerance,
+    )
+    console.print(_curve_table(result))
+    console.print(("[bold]" if result.reachable else "[bold red]") + _escape(result.message) + "[/]")
+    if result.reachable or result.decision == "recruitment.nurture_per_month":
+        console.print(_implied_table(result))
+    for note in result.notes:
+        console.print(f"note: {_escape(note)}")
+    console.print(f"({len(result.curve)} values tried in {result.seconds:.1f} s)")
+    return 0
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+def _curve_table(result: SizingResult) -> Table:
+    cur = result.scenario.currency
+    title = (
+        f"{result.scenario.name}: P(revenue of the last 12 months >= {money(result.target)} {cur}) by "
+        f"{result.decision}; confidence {result.confidence:.0%}, {result.replications} replications, "
+        f"seed {result.seed}, same draws for every value"
+    )
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column(result.decision.rsplit(".", 1)[-1], justify="right")
+    table.add_column("P(plan met)", justify="right")
+    table.add_column("95% interval", justify="right")
+    table.add_column("", justify="center")
+    for col in ("revenue P10", "revenue P50", "signings a year", "recruiting cost a year"):
+        table.add_column(col, justify="right")
+    for _, r in result.curve.iterrows():
+        value = f"{int(r['value']):,}" if result.integer else f"{r['value']:.4g}"
+        is_answer = result.reachable and r["value"] == result.value
+        table.add_row(
+            f"[bold]{value}[/]" if is_answer else value,
+            f"{r['p_plan_met']:.3f}",
+            f"{r['p_low']:.3f}-{r['p_high']:.3f}",
+            "answer" if is_answer else ("meets" if r["meets"] else ""),
+            money(r["revenue_p10"]),
+            money(r["revenue_p50"]),
+            f"{r['signings_per_year']:.1f}",
+            money(r["recruitment_cost_per_year"]),
+        )
+    return table
+
+
+def _implied_table(result: SizingResult) -> Table:
+    cur = result.scenario.currency
+    where = "at the answer" if result.reachable else "at the best value"
+    imp = result.implied
+    table = Table(title=f"What it implies {where} (means over replications)", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("Partners signed a year", f"{imp['signings_per_year']:.1f}"),
+        ("Recruited partners with a first deal a year", f"{imp['first_deals_per_year']:.1f}"),
+        ("Prospects entering nurturing a month", f"{imp['nurtured_per_year'] / 12:.1f}"),
+        (f"Recruitment cost a year ({cur})", money(imp["recruitment_cost_per_year"])),
+        (f"Recruitment cost over the horizon ({cur})", money(imp["recruitment_cost_total"])),
+        (f"Revenue, last 12 months, P10 / P50 ({cur})", f"{money(imp['revenue_p10'])} / {money(imp['revenue_p50'])}"),
+        (f"  from recruited partners, mean ({cur})", money(imp["recruited_revenue_mean"])),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+# -- compare ----------------------------------------------------------------------------
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    a = apply_assignments(args.scenario, args.both)
+    if args.other is None:
+        if not args.assignments:
+            console.print("note: no B and no --set: comparing A with itself (every difference is 0)")
+        b = apply_assignments(a, args.assignments)
+        b_name = f"{a.name} with " + ", ".join(args.assignments) if args.assignments else a.name
+    else:
+        b = apply_assignments(apply_assignments(args.other, args.both), args.assignments)
+        b_name = b.name
+    folder = output_folder(args.out, args.scenario) if args.out else None
+    result = compare(a, b, replications=args.replications, seed=args.seed)
+    cur = a.currency
+
+    changes = Table(title=f"What changed from A ({a.name}) to B ({b_name})", title_justify="left")
+    for col in ("kind", "key", "A", "B"):
+        changes.add_column(col)
+    for _, r in result.changes.iterrows():
+        changes.add_row(r["kind"], r["key"], _escape(_value(r["a"])), _escape(_value(r["b"])))
+    if result.changes.empty:
+        changes.add_row("-", "nothing: A and B are the same scenario", "", "")
+    console.print(changes)
+
+    title = (
+        f"B - A on the same draws ({args.replications} replications, seed {args.seed}); "
+        "90% interval of the paired difference"
+    )
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column("figure")
+    for col in ("A mean", "B mean", "B - A mean", "90% interval", "P(B better)", "P(B worse)"):
+        table.add_column(col, justify="right")
+    diff = result.differences
+    for figure in diff.index:
+        r = diff.loc[figure]
+        label = "P(plan met)" if figure == "plan_met" else LABELS.get(figure, figure.replace("_", " ").capitalize())
+        if figure.startswith(("revenue", "cost", "contribution")):
+            label += f" ({cur})"
+        if FIGURES[figure] == -1:
+            label += " (lower is better)"
+        show = "p_plan_met" if figure == "plan_met" else figure
+        table.add_row(
+            label,
+            fmt(show, r["mean_a"]),
+            fmt(show, r["mean_b"]),
+            _signed(show, r["mean_diff"]),
+            "-" if figure == "plan_met" else f"{_signed(show, r['p05'])} .. {_signed(show, r['p95'])}",
+            "-" if math.isnan(r["p_b_better"]) else f"{r['p_b_better']:.0%}",
+            "-" if math.isnan(r["p_b_worse"]) else f"{r['p_b_worse']:.0%}",
+        )
+    console.print(table)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        result.differences.to_csv(folder / "differences.csv")
+        result.changes.to_csv(folder / "changes.csv", index=False)
+        console.print(f"wrote {folder / 'differences.csv'}, {folder / 'changes.csv'}")
+    return 0
+
+
+def _value(v: object) -> str:
+    return v if isinstance(v, str) else repr(v) if isinstance(v, list | dict) else str(v)
+
+
+def _signed(figure: str, x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    text = fmt(figure, abs(x))
+    return ("+" if x > 0 else "-" if x < 0 else "") + text
+
+
+# -- scorecard --------------------------------------------------------------------------
+
+
+def run_scorecard(args: argparse.Namespace) -> int:
+    scenario = load(args)
+    path = Path(args.csv) if args.csv else output_folder(args.out, args.scenario) / "scorecard.csv"
+    if path.exists() and path.is_dir():
+        raise ChannelError(f"--csv {path}: is a folder; give a file name such as {path / 'scorecard.csv'}")
+    card = scorecard(scenario, replications=args.replications, seed=args.seed)
+    cur = scenario.currency
+    title = (
+        f"{scenario.name}: partner scorecard at month {scenario.horizon_months} "
+        f"(means over {args.replications} replications, seed {args.seed})"
+    )
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for col in (
+        "segment",
+        "tier",
+        "partners",
+        "recruited",
+        "activation rate",
+        "months to first deal (median)",
+        "growth 12m (mean)",
+        f"revenue per partner ({cur})",
+        "share of revenue",
+    ):
+        table.add_column(col, justify="left" if col in ("segment", "tier") else "right")
+    for _, r in card.table.iterrows():
+        total = r["segment"] == "all" or r["tier"] == "all"
+        cells = [
+            r["segment"],
+            r["tier"],
+            f"{r['partners']:,.1f}",
+            f"{r['recruited']:,.1f}",
+            _share(r["activation_rate"]),
+            "-" if pd.isna(r["median_months_to_first_deal"]) else f"{r['median_months_to_first_deal']:.0f}",
+            _pct(r["growth_12m"]),
+            money(r["revenue_t12m_per_partner"]),
+            _share(r["revenue_share"]),
+        ]
+        table.add_row(*[f"[bold]{c}[/]" for c in cells] if total else cells)
+    console.print(table)
+    conc = card.concentration
+    if not conc.empty:
+        parts = []
+        for col, label in (
+            ("top_share", "top-20% share"),
+            ("gini", "Gini"),
+            ("hhi", "HHI"),
+            ("effective_partners", "effective partners"),
+            ("share_earning_nothing", "signed partners earning nothing"),
+        ):
+            v = conc[col].dropna()
+            if v.empty:
+                continue
+            shown = f"{v.mean():.1f}" if col == "effective_partners" else f"{v.mean():.1%}"
+            lo, hi = v.quantile(0.1), v.quantile(0.9)
+            band = f"{lo:.1f}-{hi:.1f}" if col == "effective_partners" else f"{lo:.1%}-{hi:.1%}"
+            parts.append(f"{label} {shown} (P10-P90 {band})")
+        console.print(f"Concentration at month {scenario.horizon_months} (earning partners): " + "; ".join(parts))
+    written = card.to_csv(path)
+    console.print(f"wrote {written}")
+    return 0
+
+
+def _share(x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"

@@ -1,0 +1,111 @@
+"""Small pieces the planning answers share: scenario arguments, bands, binomial intervals."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ChannelError
+from ..scenario.loading import ScenarioLike, load_scenario
+from ..scenario.schema import Scenario
+
+#: The quantiles every band reports (P10/P50/P90), beside the mean.
+QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
+
+
+def as_scenario(scenario: ScenarioLike, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """A :class:`Scenario` from a Scenario, a YAML path or a dict, with ``section__key`` overrides."""
+    if isinstance(scenario, Scenario) and not overrides:
+        return scenario
+    return load_scenario(scenario, **dict(overrides or {}))
+
+
+def check_target(target: float | None, scenario: Scenario, what: str = "this answer") -> float:
+    """The revenue target: ``target`` if given, else ``plan.revenue_target``; finite and > 0."""
+    value = scenario.plan.revenue_target if target is None else target
+    if value is None:
+        raise ChannelError(
+            f"{what} needs a revenue target: set plan.revenue_target in the scenario or pass a target (--target)"
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ChannelError(
+            f"target = {value!r}: must be a number of {scenario.currency} (revenue of the last 12 months)"
+        )
+    if not math.isfinite(float(value)) or value <= 0:
+        raise ChannelError(f"target = {value!r}: must be a finite amount > 0 (revenue of the last 12 months)")
+    return float(value)
+
+
+def check_confidence(confidence: float | None, scenario: Scenario) -> float:
+    """The confidence: ``confidence`` if given, else ``plan.confidence``; strictly between 0 and 1."""
+    value = scenario.plan.confidence if confidence is None else confidence
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ChannelError(f"confidence = {value!r}: must be a probability between 0 and 1, e.g. 0.9")
+    if not 0.0 < float(value) < 1.0:
+        raise ChannelError(f"confidence = {value!r}: must be between 0 and 1 (exclusive), e.g. 0.9")
+    return float(value)
+
+
+def bands(values: pd.DataFrame, by: str | list[str] | None, columns: Iterable[str]) -> pd.DataFrame:
+    """Mean and P10/P50/P90 of ``columns`` across replications, tidy: ``[by], figure, mean, p10, p50, p90``.
+
+    NaN values (a figure undefined in some replication) are left out of each statistic.
+    """
+    cols = list(columns)
+    long = values.melt(id_vars=[by] if isinstance(by, str) else (by or []), value_vars=cols, var_name="figure")
+    keys = ([by] if isinstance(by, str) else list(by or [])) + ["figure"]
+    grouped = long.groupby(keys, sort=False, observed=True)["value"]
+    out = grouped.mean().rename("mean").to_frame()
+    for name, q in QUANTILES.items():
+        out[name] = grouped.quantile(q)
+    out = out.reset_index()
+    if by is not None:
+        out = out.sort_values(keys[:-1], kind="stable").reset_index(drop=True)
+    return out
+
+
+def band_row(values: np.ndarray) -> dict[str, float]:
+    """Mean and P10/P50/P90 of one array (NaN left out)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return {"mean": np.nan, **dict.fromkeys(QUANTILES, np.nan)}
+    return {"mean": float(v.mean()), **{k: float(np.quantile(v, q)) for k, q in QUANTILES.items()}}
+
+
+def wilson_interval(successes: int | np.ndarray, n: int | np.ndarray, confidence: float = 0.95) -> tuple:
+    """Wilson score interval of a binomial proportion: ``(low, high)``, floats for scalar input.
+
+    Unlike the normal approximation it stays inside [0, 1] and does not collapse
+    to a point when every replication (or none) meets the plan; the ends are
+    exactly 0 (or 1) then. (The same interval as :func:`simulator.stats.wilson_interval`,
+    without importing scipy, which would slow every command's start.)
+    """
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    k, total = np.asarray(successes, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    p = k / total
+    denom = 1.0 + z * z / total
+    centre = (p + z * z / (2 * total)) / denom
+    half = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(k == total, 1.0, np.clip(centre + half, 0.0, 1.0))
+    if low.ndim == 0:
+        return float(low), float(high)
+    return low, high
+
+
+def money(x: float) -> str:
+    """An amount for a sentence: ``1.25m``, ``830k``, ``-2.10bn``."""
+    if x is None or not math.isfinite(x):
+        return "-"
+    sign = "-" if x < 0 else ""
+    x = abs(x)
+    for limit, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if x >= limit:
+            return f"{sign}{x / limit:,.2f}{suffix}"
+    return f"{sign}{x:,.0f}"

@@ -1,0 +1,245 @@
+"""What-if: two scenarios on the same random draws (question 4 of MODEL.md).
+
+Both scenarios run the same replications from the same seed, so replication
+``r`` of A and of B share every random number (common random numbers) and
+their difference is a paired difference: what the change does, with the
+noise of the draws taken out. For each horizon figure the result gives the
+mean of B - A, the 90% interval of the paired differences (their 5th and
+95th percentiles) and P(B better than A), the share of replications where B
+is strictly better. "Better" is higher for revenue, contribution, partners
+earning or engaged, signings and activations; lower for costs, dormant and
+churned partners and concentration (top-20% share, Gini, HHI); figures that
+are neither (prospects, nurturing, signed, nurtured) have no P(better).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..engine.results import SimulationResult, simulate
+from ..scenario.loading import ScenarioLike
+from ..scenario.schema import Scenario, flat_keys
+from .common import as_scenario
+
+#: Horizon figures compared, with the direction that is better (+1 higher, -1 lower, 0 neither).
+FIGURES: dict[str, int] = {
+    "revenue_last_12m": 1,
+    "cost_last_12m": -1,
+    "contribution_last_12m": 1,
+    "revenue_total": 1,
+    "cost_total": -1,
+    "contribution_total": 1,
+    "plan_met": 1,
+    "prospect": 0,
+    "nurturing": 0,
+    "signed": 0,
+    "active": 1,
+    "collaborating": 1,
+    "dormant": -1,
+    "churned": -1,
+    "nurtured": 0,
+    "signings": 1,
+    "activations": 1,
+    "earning_partners": 1,
+    "top20_share": -1,
+    "gini": -1,
+    "hhi": -1,
+    "top20_share_all": -1,
+    "gini_all": -1,
+}
+TRAJECTORY_FIGURES = ("revenue", "revenue_t12m", "cost", "contribution")
+_COSMETIC = ("name", "description")  # keys that change no number
+
+
+@dataclass
+class CompareResult:
+    """What :func:`compare` returns.
+
+    ``a`` and ``b`` are the two :class:`SimulationResult` (same seed and
+    replications). ``paired`` has, per replication, B - A of every figure.
+    ``differences`` (one row per figure): ``mean_a``, ``mean_b``,
+    ``mean_diff``, ``p05``/``p95`` (the 90% interval of the paired
+    differences), ``p_b_better``, ``p_b_worse`` and ``better`` (the direction
+    that counts as better). ``trajectory``: per month, the same for monthly
+    revenue, trailing-12-month revenue, cost and contribution. ``changes``:
+    the keys and levers that differ (``kind``, ``key``, ``a``, ``b``).
+    """
+
+    a: SimulationResult
+    b: SimulationResult
+    paired: pd.DataFrame
+    differences: pd.DataFrame
+    trajectory: pd.DataFrame
+    changes: pd.DataFrame
+
+    def summary(self) -> pd.DataFrame:
+        """The per-figure differences table."""
+        return self.differences
+
+    @property
+    def identical(self) -> bool:
+        """True when nothing that changes a number differs between A and B."""
+        return self.changes.empty
+
+
+def compare(
+    a: ScenarioLike,
+    b: ScenarioLike | None = None,
+    replications: int | Iterable[int] = 200,
+    seed: int = 0,
+    *,
+    partners: bool = False,
+    **overrides: object,
+) -> CompareResult:
+    """Run A and B on the same random draws and report their paired differences.
+
+    ``a`` and ``b`` are Scenarios, YAML paths or dicts; ``section__key``
+    overrides change B (when ``b`` is None, B is A with the overrides, so
+    ``compare(a)`` compares A with itself and every difference is exactly 0).
+    ``partners=True`` keeps each run's partner scorecard.
+    """
+    scn_a = as_scenario(a)
+    scn_b = as_scenario(scn_a if b is None else b, overrides)
+    res_a = simulate(scn_a, replications=replications, seed=seed, partners=partners)
+    res_b = simulate(scn_b, replications=replications, seed=seed, partners=partners)
+    ka, kb = res_a.kpis.set_index("replication"), res_b.kpis.set_index("replication")
+    figures = [f for f in FIGURES if f in ka.columns and f in kb.columns]
+    va = ka[figures].astype(np.float64)
+    vb = kb[figures].astype(np.float64)
+    diff = vb - va
+    rows = {}
+    for f in figures:
+        rows[f] = {
+            "mean_a": va[f].mean(),
+            "mean_b": vb[f].mean(),
+            **paired_statistics(diff[f].to_numpy(), FIGURES[f]),
+            "better": {1: "higher", -1: "lower", 0: ""}[FIGURES[f]],
+        }
+    differences = pd.DataFrame.from_dict(rows, orient="index")
+    differences.index.name = "figure"
+    return CompareResult(
+        a=res_a,
+        b=res_b,
+        paired=diff.reset_index(),
+        differences=differences,
+        trajectory=_trajectory(res_a, res_b),
+        changes=what_changed(scn_a, scn_b),
+    )
+
+
+def paired_statistics(diff: np.ndarray, direction: int) -> dict[str, float]:
+    """Mean, 5th and 95th percentile of paired differences B - A, and P(B better / worse).
+
+    Replications where the figure is undefined (NaN) are left out; ties count
+    as neither better nor worse.
+    """
+    d = np.asarray(diff, dtype=np.float64)
+    d = d[~np.isnan(d)]
+    if d.size == 0:
+        return dict.fromkeys(("mean_diff", "p05", "p95", "p_b_better", "p_b_worse"), np.nan)
+    better = float((direction * d > 0).mean()) if direction else np.nan
+    worse = float((direction * d < 0).mean()) if direction else np.nan
+    return {
+        "mean_diff": float(d.mean()),
+        "p05": float(np.quantile(d, 0.05)),
+        "p95": float(np.quantile(d, 0.95)),
+        "p_b_better": better,
+        "p_b_worse": worse,
+    }
+
+
+def _trajectory(res_a: SimulationResult, res_b: SimulationResult) -> pd.DataFrame:
+    """Monthly paired differences over the months both horizons share."""
+    months = min(res_a.scenario.horizon_months, res_b.scenario.horizon_months) + 1
+    R = res_a.replications.size
+    rows = []
+    for figure in TRAJECTORY_FIGURES:
+        xa = res_a.monthly[figure].to_numpy(np.float64).reshape(R, -1)[:, :months]
+        xb = res_b.monthly[figure].to_numpy(np.float64).reshape(R, -1)[:, :months]
+        d = xb - xa
+        rows.append(
+            pd.DataFrame(
+                {
+                    "month": np.arange(months),
+                    "figure": figure,
+                    "mean_a": xa.mean(axis=0),
+                    "mean_b": xb.mean(axis=0),
+                    "mean_diff": d.mean(axis=0),
+                    "p05": np.quantile(d, 0.05, axis=0),
+                    "p95": np.quantile(d, 0.95, axis=0),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+# -- what changed -----------------------------------------------------------------
+
+
+_MISSING = "(not set)"
+
+
+def what_changed(a: Scenario, b: Scenario) -> pd.DataFrame:
+    """The keys and levers that differ between two scenarios.
+
+    Columns ``kind`` (``key``, ``lever added``, ``lever removed``, ``lever
+    changed``), ``key`` (a dotted key, or ``lever:<name>.<field>``), ``a`` and
+    ``b`` (the values; ``(not set)`` where a key exists in one only). Levers
+    are matched by name, so reordering them is not a change; ``name`` and
+    ``description`` are left out (they change no number).
+    """
+    rows: list[dict[str, Any]] = []
+    keys_a, keys_b = flat_keys(a), flat_keys(b)
+    seen_b = set(keys_b)
+    union = keys_a + [k for k in keys_b if k not in set(keys_a)]
+    for key in union:
+        if key in _COSMETIC or key.startswith("program.levers"):
+            continue
+        va = a.get(key) if key in set(keys_a) else _MISSING
+        vb = b.get(key) if key in seen_b else _MISSING
+        if va != vb:
+            rows.append({"kind": "key", "key": key, "a": va, "b": vb})
+    levers_a = {lv.name: lv.model_dump(mode="json") for lv in a.program.levers}
+    levers_b = {lv.name: lv.model_dump(mode="json") for lv in b.program.levers}
+    for name, lever in levers_b.items():
+        if name not in levers_a:
+            rows.append({"kind": "lever added", "key": f"lever:{name}", "a": _MISSING, "b": _describe(lever)})
+    for name, lever in levers_a.items():
+        if name not in levers_b:
+            rows.append({"kind": "lever removed", "key": f"lever:{name}", "a": _describe(lever), "b": _MISSING})
+            continue
+        flat_a, flat_b = _flatten(lever), _flatten(levers_b[name])
+        for field in list(flat_a) + [f for f in flat_b if f not in flat_a]:
+            if field == "note":
+                continue
+            va, vb = flat_a.get(field, _MISSING), flat_b.get(field, _MISSING)
+            if va != vb:
+                rows.append({"kind": "lever changed", "key": f"lever:{name}.{field}", "a": va, "b": vb})
+    return pd.DataFrame(rows, columns=["kind", "key", "a", "b"])
+
+
+def _flatten(value: Any, path: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{path}.{k}" if path else k))
+        return out
+    return {path: value}
+
+
+def _describe(lever: dict[str, Any]) -> str:
+    """A lever in a few words: its catalogue entry, intensity, months and effects."""
+    parts = [f"use {lever['use']}"] if lever.get("use") else []
+    if lever.get("intensity", 1.0) != 1.0:
+        parts.append(f"intensity {lever['intensity']:g}")
+    if lever.get("months") is not None:
+        parts.append(f"months {lever['months'][0]}-{lever['months'][1]}")
+    effects = ", ".join(f"{k} {v:+g}" for k, v in (lever.get("effects") or {}).items())
+    if effects:
+        parts.append(effects)
+    return "; ".join(parts) if parts else "no effects"

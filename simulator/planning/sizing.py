@@ -1,0 +1,602 @@
+"""Sizing: the smallest recruitment effort that meets the plan with the stated confidence.
+
+Question 2 of MODEL.md. For a decision key (by default
+``recruitment.nurture_per_month``) the search finds the smallest value for
+which P(revenue of the last 12 months >= target) >= confidence:
+
+* every value is run on the same replications and seed, so the values are
+  compared on common random numbers (today's partners have identical
+  trajectories in every run, and company ``j`` always takes draw ``j``);
+* the search brackets from the scenario's current value (doubling the step
+  up, or down while the plan is still met), then bisects (on integers for
+  integer keys, to a tolerance for continuous ones);
+* the answer is checked on those draws before it is reported: P >= confidence
+  at the answer and P < confidence one step below it;
+* when even the upper limit of the key (for recruitment: nurturing the whole
+  market from month 1) does not meet the plan, the result says so, with the
+  best probability reached and what limits it.
+
+Only the numbers the answer needs are kept from each run (no tables are
+built), and replication blocks run on all cores: replication ``r`` gives
+the same numbers in any block and on any worker, so the answer does not
+depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..engine.population import NEVER
+from ..engine.results import check_seed, replication_indices, run_blocks
+from ..errors import ChannelError
+from ..lifecycle.states import EARNING
+from ..scenario.loading import ScenarioLike
+from ..scenario.schema import Scenario
+from .common import as_scenario, check_confidence, check_target, money, wilson_interval
+from .decisions import NURTURE, Decision, resolve
+
+#: Replications per value tried: P(plan met) to about +-0.03 at 0.9 (Wilson, 95%), and
+#: ``python run.py size scenarios/baseline.yaml`` well within 20 s on two cores.
+DEFAULT_REPLICATIONS = 400
+#: At most this many values are tried (a bracket of 2^20 and a bisection fit easily).
+MAX_EVALUATIONS = 64
+
+_FIELDS = (
+    "revenue",
+    "channel_revenue",
+    "recruited_revenue",
+    "nurtured",
+    "signings",
+    "first_deals",
+    "earning_recruited",
+    "cost_nurture",
+    "cost_onboarding",
+    "market_potential",
+    "earning_potential",
+)
+
+
+# -- one value, one block of replications ---------------------------------------------
+
+
+def run_value(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, np.ndarray]:
+    """The per-replication numbers sizing needs from one scenario (no tables built).
+
+    ``revenue`` is the revenue of the last 12 months; ``channel_revenue`` and
+    ``recruited_revenue`` split it between today's partners and recruited
+    ones; flows and recruitment costs are totals over months 1..horizon;
+    ``first_deals`` counts recruited partners with a first deal by the
+    horizon; ``market_potential`` is 12 months of every prospect's potential
+    and ``earning_potential`` 12 months of the potential of the recruited
+    partners earning at the horizon.
+    """
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in _FIELDS}
+    for kernel in run_blocks(scenario, seed, reps, concentration=False):
+        rec, pop = kernel.record, kernel.pop
+        P = kernel.layout.partners
+        t12 = kernel.trailing_revenue()
+        revenue = rec["revenue_t12m"][:, -1]
+        recruited = t12[:, P:].sum(axis=1)
+        parts["revenue"].append(revenue)
+        parts["recruited_revenue"].append(recruited)
+        parts["channel_revenue"].append(revenue - recruited)
+        for name in ("nurtured", "signings", "cost_nurture", "cost_onboarding"):
+            parts[name].append(rec[name][:, 1:].sum(axis=1))
+        parts["first_deals"].append((pop.first_deal[:, P:] != NEVER).sum(axis=1))
+        earning = np.isin(pop.state[:, P:], EARNING)
+        parts["earning_recruited"].append(earning.sum(axis=1))
+        width = earning.shape[1]
+        potential = pop.potential[:, P : P + width].astype(np.float64)
+        parts["earning_potential"].append(12.0 * (potential * earning).sum(axis=1))
+        parts["market_potential"].append(12.0 * pop.potential[:, P:].sum(axis=1, dtype=np.float64))
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+@dataclass
+class Evaluation:
+    """The runs of one value of the decision: per-replication arrays, and P(plan met)."""
+
+    value: float
+    step: int  # order in which it was tried (1 = first)
+    data: dict[str, np.ndarray]
+    target: float
+
+    @property
+    def met(self) -> np.ndarray:
+        return self.data["revenue"] >= self.target
+
+    @property
+    def probability(self) -> float:
+        return float(self.met.mean())
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson_interval(int(self.met.sum()), self.met.size)
+
+    def mean(self, name: str) -> float:
+        return float(self.data[name].mean())
+
+
+class _Evaluator:
+    """Runs values of the decision on fixed replications, caching each value."""
+
+    def __init__(
+        self, scenario: Scenario, decision: Decision, seed: int, reps: np.ndarray, target: float, workers: int
+    ) -> None:
+        self.scenario, self.decision, self.seed, self.target = scenario, decision, seed, target
+        self.cache: dict[float, Evaluation] = {}
+        n_chunks = max(1, min(workers, reps.size // 16))  # tiny runs are not worth a process
+        self.chunks = [c for c in np.array_split(reps, n_chunks) if c.size]
+        self.pool: Executor | None = _pool(len(self.chunks) - 1) if len(self.chunks) > 1 else None
+
+    def __call__(self, value: float) -> Evaluation:
+        value = self.decision.clip(value)
+        if value not in self.cache:
+            if len(self.cache) >= MAX_EVALUATIONS:
+                raise ChannelError(f"sizing tried {MAX_EVALUATIONS} values without settling; raise the tolerance")
+            scn = self.decision.apply(self.scenario, value)
+            # This process runs the first chunk while the workers run the others.
+            futures = [self.pool.submit(run_value, scn, self.seed, c) for c in self.chunks[1:]] if self.pool else []
+            parts = [run_value(scn, self.seed, self.chunks[0])] + [f.result() for f in futures]
+            data = {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
+            self.cache[value] = Evaluation(value, len(self.cache) + 1, data, self.target)
+        return self.cache[value]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # Forking is the cheapest start (the engine is already imported) and safe while this
+    # process has a single thread; otherwise workers start from a fork server or are spawned.
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        context = multiprocessing.get_context("fork")
+    elif "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+    else:
+        context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# -- the result -----------------------------------------------------------------------
+
+
+@dataclass
+class SizingResult:
+    """What :func:`size_recruitment` returns.
+
+    ``value`` is the answer: the smallest value of ``decision`` for which
+    P(plan met) >= ``confidence`` (None when ``reachable`` is False);
+    ``probability`` and ``interval`` (Wilson 95%) are P(plan met) there;
+    ``value_below`` / ``probability_below`` are one step below it, on the
+    same draws; ``verified`` says both held when checked. ``curve`` has one
+    row per value tried. ``implied`` holds the means at the answer (or at the
+    best value when unreachable): signings, first deals and prospects
+    nurtured per year, and recruitment cost (nurturing plus onboarding) per
+    year and over the horizon. ``limit`` says what stops an unreachable plan.
+    """
+
+    scenario: Scenario
+    decision: str
+    label: str
+    integer: bool
+    target: float
+    confidence: float
+    replications: int
+    seed: int
+    reachable: bool
+    value: float | None
+    probability: float | None
+    interval: tuple[float, float] | None
+    value_below: float | None
+    probability_below: float | None
+    verified: bool
+    best_value: float
+    best_probability: float
+    limit: str | None
+    curve: pd.DataFrame
+    implied: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def answer(self) -> float | None:
+        """Alias of ``value``."""
+        return self.value
+
+    @property
+    def nurture_per_month(self) -> int | None:
+        """The answer when the decision is ``recruitment.nurture_per_month`` (else None)."""
+        return None if self.decision != NURTURE or self.value is None else int(self.value)
+
+    @property
+    def p_plan_met(self) -> float | None:
+        """Alias of ``probability``: P(plan met) at the answer."""
+        return self.probability
+
+    @property
+    def message(self) -> str:
+        """The answer in one paragraph, as a consultant would say it."""
+        cur = self.scenario.currency
+        H = self.scenario.horizon_months
+        imp = self.implied
+        if not self.reachable:
+            return (
+                f"The plan is not reachable: best P(plan met) = {self.best_probability:.3f} at "
+                f"{self.decision} = {_show(self.best_value, self.integer)} (needed {self.confidence:.2f}); "
+                f"limit: {self.limit}."
+            )
+        lo, hi = self.interval or (math.nan, math.nan)
+        head = f"{self.decision} = {_show(self.value, self.integer)}"
+        below = (
+            f", against {self.probability_below:.3f} at {_show(self.value_below, self.integer)}"
+            if self.value_below is not None
+            else f" ({_show(self.value, self.integer)} is the lowest value allowed)"
+        )
+        text = (
+            f"{head}: P(plan met) = {self.probability:.3f} (95% interval {lo:.3f}-{hi:.3f}){below}, "
+            f"on the same {self.replications} replications."
+        )
+        if self.decision == NURTURE and self.value == 0:
+            return text + " Today's channel meets the plan without recruiting."
+        return text + (
+            f" It means recruiting about {imp['signings_per_year']:.1f} partners a year"
+            f" ({imp['first_deals_per_year']:.1f} of them closing a first deal within the horizon), nurturing"
+            f" {imp['nurtured_per_year'] / 12:.1f} prospects a month, at a recruitment cost of"
+            f" {money(imp['recruitment_cost_per_year'])} {cur} a year"
+            f" ({money(imp['recruitment_cost_total'])} {cur} over {H} months)."
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """The answer and what it implies, as ``figure -> value``."""
+        rows: dict[str, float | str | bool | None] = {
+            "decision": self.decision,
+            "target": self.target,
+            "confidence": self.confidence,
+            "reachable": self.reachable,
+            "value": self.value,
+            "p_plan_met": self.probability,
+            "p_low": self.interval[0] if self.interval else None,
+            "p_high": self.interval[1] if self.interval else None,
+            "value_below": self.value_below,
+            "p_plan_met_below": self.probability_below,
+            "verified": self.verified,
+            "best_value": self.best_value,
+            "best_p_plan_met": self.best_probability,
+            **self.implied,
+        }
+        table = pd.DataFrame({"value": pd.Series(rows, dtype=object)})
+        table.index.name = "figure"
+        return table
+
+
+def _show(value: float | None, integer: bool) -> str:
+    if value is None:
+        return "-"
+    return f"{int(value):,}" if integer else f"{value:.4g}"
+
+
+# -- the search -----------------------------------------------------------------------
+
+
+def size_recruitment(
+    scenario: ScenarioLike,
+    target: float | None = None,
+    confidence: float | None = None,
+    *,
+    decision: str | None = None,
+    replications: int | Iterable[int] = DEFAULT_REPLICATIONS,
+    seed: int = 0,
+    workers: int | None = None,
+    tolerance: float | None = None,
+    **overrides: object,
+) -> SizingResult:
+    """The smallest ``recruitment.nurture_per_month`` that meets the plan with ``confidence``.
+
+    P(plan met) is the share of replications whose revenue in the last 12
+    months reaches ``target`` (default ``plan.revenue_target``); the answer is
+    the smallest value with P >= ``confidence`` (default ``plan.confidence``).
+    ``decision`` sizes another key instead: an integer key such as
+    ``activation.window_months``, a continuous one such as
+    ``activation.monthly_probability`` (bisected to ``tolerance``), or a
+    lever's intensity (``lever:<name>`` or ``program.levers[i].intensity``).
+    Every value runs the same ``replications`` from ``seed``; ``workers``
+    processes (default: all cores) share them without changing any number.
+    Raises :class:`ChannelError` for a missing or bad target, a confidence
+    outside (0, 1) or a key that cannot be sized.
+    """
+    started = time.perf_counter()
+    scn = as_scenario(scenario, overrides)
+    goal = check_target(target, scn, "sizing")
+    conf = check_confidence(confidence, scn)
+    dec = resolve(scn, decision)
+    if tolerance is not None:
+        if dec.integer:
+            raise ChannelError(f"tolerance = {tolerance!r}: {dec.key} is a whole number, searched exactly")
+        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not tolerance > 0:
+            raise ChannelError(f"tolerance = {tolerance!r}: must be a number > 0")
+        dec = Decision(dec.key, dec.label, dec.integer, dec.low, dec.high, dec.current, float(tolerance))
+    reps = replication_indices(replications)
+    seed = check_seed(seed)
+    n_workers = default_workers() if workers is None else int(workers)
+    if n_workers < 1:
+        raise ChannelError(f"workers = {workers!r}: must be >= 1")
+
+    evaluate = _Evaluator(scn, dec, seed, reps, goal, n_workers)
+    try:
+        found = _bracket_and_bisect(evaluate, dec, conf)
+        if found is not None and dec.integer and found > dec.low:
+            evaluate(found - 1)  # one step below, for the check (the bisection has normally tried it)
+    finally:
+        evaluate.close()
+    return _result(scn, dec, goal, conf, reps.size, seed, evaluate.cache, found, started)
+
+
+def _meets(ev: Evaluation, confidence: float) -> bool:
+    return ev.probability >= confidence
+
+
+def _bracket_and_bisect(evaluate: _Evaluator, d: Decision, conf: float) -> float | None:
+    """The smallest value meeting ``conf`` (None when even the upper limit does not)."""
+    unit = 1.0 if d.integer else d.tolerance
+    start = d.clip(d.current)
+    if start <= d.low:  # nothing to double from: start one unit (or a hundredth of the range) up
+        start = d.clip(d.low + (1.0 if d.integer else max(d.tolerance, (d.high - d.low) / 100)))
+    if _meets(evaluate(start), conf):
+        # Met already: step down (halving towards the lower limit) until it is not.
+        good, step = start, max((start - d.low) / 2, unit)
+        while True:
+            x = d.clip(good - step)
+            if x >= good:
+                return good
+            if not _meets(evaluate(x), conf):
+                bad = x
+                break
+            good, step = x, step * 2
+            if good <= d.low:
+                return good
+    else:
+        bad, step = start, max(start - d.low, unit)
+        failures = 1
+        while True:
+            if bad >= d.high:
+                return None
+            if failures == 3 and not _meets(evaluate(d.high), conf):
+                return None  # a plan out of reach is settled at the upper limit, not by doubling up to it
+            x = d.clip(bad + step)
+            if _meets(evaluate(x), conf):
+                good = x
+                break
+            bad, step, failures = x, step * 2, failures + 1
+    # Bisect: `bad` fails, `good` meets.
+    while good - bad > (1.0 if d.integer else d.tolerance):
+        mid = d.clip(math.floor((bad + good) / 2) if d.integer else (bad + good) / 2)
+        if mid <= bad or mid >= good:
+            break
+        if _meets(evaluate(mid), conf):
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
+def _result(
+    scn: Scenario,
+    d: Decision,
+    target: float,
+    conf: float,
+    n_reps: int,
+    seed: int,
+    cache: dict[float, Evaluation],
+    found: float | None,
+    started: float,
+) -> SizingResult:
+    evals = sorted(cache.values(), key=lambda e: e.value)
+    curve = _curve(evals, conf, scn.horizon_months)
+    # The best value: highest P(plan met); among equals, highest mean revenue (the closest to the plan).
+    best = max(evals, key=lambda e: (e.probability, e.mean("revenue")))
+    notes: list[str] = []
+    value_below = probability_below = probability = None
+    interval = None
+    verified = False
+    limit = None
+    if found is not None:
+        at = cache[found]
+        # The check, on the same draws: P >= confidence at the answer, P < confidence one step below.
+        if d.integer:
+            step_below = cache.get(found - 1.0)
+        else:  # the failing end of the last bisection bracket, within the tolerance
+            below = [e for e in evals if e.value < found]
+            step_below = below[-1] if below else None
+        probability, interval = at.probability, at.interval
+        if step_below is not None:
+            value_below, probability_below = step_below.value, step_below.probability
+        one_step = 1.0 if d.integer else d.tolerance
+        verified = (
+            probability >= conf
+            and (step_below is None or probability_below < conf)
+            and (step_below is None or found - step_below.value <= one_step + 1e-12)
+            and (step_below is not None or found <= d.low)
+        )
+        if not verified:
+            notes.append("the check at the answer and one step below it did not hold; treat the answer as approximate")
+        implied = _implied(at, scn)
+    else:
+        limit = _limit(scn, d, cache, best, target, conf)
+        implied = _implied(best, scn)
+    notes += _monotonicity_notes(evals, n_reps, d, found is not None)
+    if found is not None and d.key == NURTURE and found > 0:
+        at = cache[found]
+        wanted = found * scn.horizon_months
+        if at.mean("nurtured") < 0.95 * wanted:
+            notes.append(
+                f"the market runs short of prospects at this pace: {at.mean('nurtured'):,.0f} prospects entered "
+                f"nurturing over the horizon, not {wanted:,.0f} (market.prospects = {scn.market.prospects:,}, "
+                f"cool-off {scn.recruitment.cooloff_months} months)"
+            )
+    return SizingResult(
+        scenario=scn,
+        decision=d.key,
+        label=d.label,
+        integer=d.integer,
+        target=target,
+        confidence=conf,
+        replications=n_reps,
+        seed=seed,
+        reachable=found is not None,
+        value=_as_number(found, d.integer),
+        probability=probability,
+        interval=interval,
+        value_below=_as_number(value_below, d.integer),
+        probability_below=probability_below,
+        verified=verified,
+        best_value=_as_number(best.value, d.integer),
+        best_probability=best.probability,
+        limit=limit,
+        curve=curve,
+        implied=implied,
+        notes=notes,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _as_number(value: float | None, integer: bool) -> float | None:
+    if value is None:
+        return None
+    return int(value) if integer else float(value)
+
+
+def _curve(evals: list[Evaluation], conf: float, horizon: int) -> pd.DataFrame:
+    years = horizon / 12.0
+    rows = []
+    for e in evals:
+        lo, hi = e.interval
+        rev = e.data["revenue"]
+        rows.append(
+            {
+                "value": e.value,
+                "step": e.step,
+                "p_plan_met": e.probability,
+                "p_low": lo,
+                "p_high": hi,
+                "meets": e.probability >= conf,
+                "revenue_mean": float(rev.mean()),
+                "revenue_p10": float(np.quantile(rev, 0.1)),
+                "revenue_p50": float(np.quantile(rev, 0.5)),
+                "revenue_p90": float(np.quantile(rev, 0.9)),
+                "signings_per_year": e.mean("signings") / years,
+                "recruitment_cost_per_year": (e.mean("cost_nurture") + e.mean("cost_onboarding")) / years,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _implied(e: Evaluation, scn: Scenario) -> dict[str, float]:
+    years = scn.horizon_months / 12.0
+    cost = e.mean("cost_nurture") + e.mean("cost_onboarding")
+    rev = e.data["revenue"]
+    return {
+        "signings_per_year": e.mean("signings") / years,
+        "first_deals_per_year": e.mean("first_deals") / years,
+        "nurtured_per_year": e.mean("nurtured") / years,
+        "signings_total": e.mean("signings"),
+        "first_deals_total": e.mean("first_deals"),
+        "recruitment_cost_per_year": cost / years,
+        "recruitment_cost_total": cost,
+        "nurture_cost_total": e.mean("cost_nurture"),
+        "onboarding_cost_total": e.mean("cost_onboarding"),
+        "revenue_mean": float(rev.mean()),
+        "revenue_p10": float(np.quantile(rev, 0.1)),
+        "revenue_p50": float(np.quantile(rev, 0.5)),
+        "revenue_p90": float(np.quantile(rev, 0.9)),
+        "recruited_revenue_mean": e.mean("recruited_revenue"),
+        "channel_revenue_mean": e.mean("channel_revenue"),
+    }
+
+
+def _monotonicity_notes(evals: list[Evaluation], n_reps: int, d: Decision, found: bool) -> list[str]:
+    """Say so when P(plan met) falls somewhere as the value rises (noise, or no monotone effect)."""
+    drops = [(a, b) for a, b in itertools.pairwise(evals) if b.probability < a.probability]
+    if not drops:
+        return []
+    a, b = max(drops, key=lambda ab: ab[0].probability - ab[1].probability)
+    text = (
+        f"P(plan met) is not increasing on every value tried (P = {a.probability:.3f} at {_show(a.value, d.integer)} "
+        f"but {b.probability:.3f} at {_show(b.value, d.integer)}, on {n_reps} replications)"
+    )
+    if found:
+        text += "; every value tried above the answer meets the confidence and every one below it does not"
+    return [text]
+
+
+def _limit(
+    scn: Scenario, d: Decision, cache: dict[float, Evaluation], best: Evaluation, target: float, conf: float
+) -> str:
+    """What keeps the plan out of reach, in words with the numbers behind it."""
+    top = cache[max(cache)]
+    low_q = float(np.quantile(top.data["revenue"], 1.0 - conf))
+    reach = (
+        f"P{round(100 * (1 - conf))} revenue of the last 12 months is {money(low_q)} against the target "
+        f"{money(target)} {scn.currency}"
+    )
+    if d.key != NURTURE:
+        why = {
+            "activation.window_months": "a window longer than the horizon changes nothing",
+            "recruitment.nurture_months": "a nurture period longer than the horizon changes nothing",
+        }.get(d.key, "the largest value allowed")
+        return f"{d.key} at its upper limit {_show(d.high, d.integer)} ({why}) gives P = {top.probability:.3f}; {reach}"
+    N, H = scn.market.prospects, scn.horizon_months
+    channel, recruited = top.mean("channel_revenue"), top.mean("recruited_revenue")
+    ceiling = top.mean("market_potential")
+    if channel + ceiling < target:
+        return (
+            f"the market: even if all {N:,} prospects earned their full potential for the whole last 12 months, "
+            f"revenue would be about {money(channel + ceiling)} (today's channel {money(channel)} plus "
+            f"{money(ceiling)} from the prospects), below the target {money(target)} {scn.currency}"
+        )
+    signed = top.mean("signings") / N
+    earning = top.mean("earning_recruited") / max(top.mean("signings"), 1e-12)
+    rec = scn.recruitment
+    if signed < 0.5:
+        return (
+            f"prospects run out: nurturing all {N:,} prospects from month 1, only {signed:.0%} of them sign within "
+            f"the {H}-month horizon (win share {rec.win_share:g}, {scn.market.vendor_signings_per_year:g} vendor "
+            f"signings a year, {rec.nurture_months}-month nurture period, {rec.cooloff_months}-month cool-off); "
+            f"recruited partners add {money(recruited)} to today's channel's {money(channel)}; {reach}"
+        )
+    act = scn.activation
+    if earning < 0.5:
+        return (
+            f"activation: {signed:.0%} of the {N:,} prospects sign, but only {earning:.0%} of them are earning at "
+            f"month {H} (first deals at {act.monthly_probability:g} a month within a {act.window_months}-month "
+            f"window, then dormancy and exits); recruited partners add {money(recruited)} to today's channel's "
+            f"{money(channel)}; {reach}"
+        )
+    full = top.mean("earning_potential")
+    return (
+        f"the horizon: {signed:.0%} of the {N:,} prospects sign and {earning:.0%} of them are earning at month {H}, "
+        f"but signing and the first deal take time, so in the last 12 months they earn {money(recruited)}, "
+        f"{recruited / full:.0%} of a full year at their potential ({money(full)}); today's channel adds "
+        f"{money(channel)}; {reach}"
+    )
