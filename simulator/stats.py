@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
-from scipy import stats
 
 
-def wilson_interval(successes: float | np.ndarray, n: float | np.ndarray, confidence: float = 0.95):  # noqa: ANN201
-    """Wilson score interval of a binomial proportion: ``(low, high)``.
+def wilson_interval(successes: int | np.ndarray, n: int | np.ndarray, confidence: float = 0.95) -> tuple:
+    """Wilson score interval of a binomial proportion: ``(low, high)``, floats for scalar input.
 
-    Honest at the edges (0 or n successes) where the normal approximation
-    collapses to a point.
+    Unlike the normal approximation it stays inside [0, 1] and does not
+    collapse to a point when every replication (or none) meets the plan: the
+    ends are then exactly 0 (or 1).
     """
-    k = np.asarray(successes, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
-    z = stats.norm.ppf(0.5 + confidence / 2)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    k, total = np.asarray(successes, dtype=np.float64), np.asarray(n, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return centre - half, centre + half
+        p = k / total
+        denom = 1.0 + z * z / total
+        centre = (p + z * z / (2 * total)) / denom
+        half = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(k == total, 1.0, np.clip(centre + half, 0.0, 1.0))
+    if low.ndim == 0:
+        return float(low), float(high)
+    return low, high

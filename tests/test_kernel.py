@@ -89,6 +89,9 @@ def test_concentration_bounds(result):
         v = m[col].dropna()
         assert ((v >= 0) & (v <= 1)).all(), col
     assert (m.top20_share >= 0.2 - 1e-9).all()
+    in_channel = m.signed + m.active + m.collaborating + m.dormant
+    assert (m.signed_partners >= in_channel).all() and (m.signed_partners >= m.earning_partners).all()
+    assert (m.signed_partners <= in_channel + m.churned).all()
     assert (m.top20_share_all >= m.top20_share - 1e-9).all()
 
 

@@ -198,3 +198,9 @@ def test_scenario_object_is_one_value():
     s = Scenario()
     with pytest.raises(TypeError):
         iter(s)
+
+
+def test_intensity_cannot_scale_a_rate_below_zero():
+    with pytest.raises(ScenarioError, match=r"program.levers\[0\].intensity: .*must be <= 10"):
+        load_scenario({"program": {"levers": [{"use": "rebates", "intensity": 15}]}})
+    load_scenario({"program": {"levers": [{"use": "rebates", "intensity": 10}]}})

@@ -12,6 +12,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from ..formatting import money
 from ..scenario import Scenario, apply_assignments
 
 # Wide enough for the tables when the output is a file or a pipe (rich defaults to 80 columns).
@@ -77,17 +78,6 @@ def output_folder(value: str | None, scenario_path: str) -> Path:
 
         raise ChannelError(f"--out {folder}: exists and is not a folder")
     return folder
-
-
-def money(x: float, currency: str = "") -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    sign = "-" if x < 0 else ""
-    x = abs(x)
-    for limit, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if x >= limit:
-            return f"{sign}{x / limit:,.2f}{suffix}{(' ' + currency) if currency else ''}"
-    return f"{sign}{x:,.0f}{(' ' + currency) if currency else ''}"
 
 
 def fmt(figure: str, value: float, currency: str = "") -> str:

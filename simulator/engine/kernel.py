@@ -82,6 +82,7 @@ MONTHLY_COLUMNS: tuple[str, ...] = (
     "cost_program",
     "contribution",
     "earning_partners",
+    "signed_partners",
     "top20_share",
     "gini",
     "hhi",
@@ -102,6 +103,7 @@ INTEGER_COLUMNS = frozenset(
         "nurture_expiries",
         "window_expiries",
         "earning_partners",
+        "signed_partners",
     )
 )
 
@@ -353,12 +355,21 @@ class ChannelKernel:
 
         # Concentration of trailing-12-month revenue among earning / all signed partners.
         if not self.concentration:
-            for col in ("earning_partners", "top20_share", "gini", "hhi", "top20_share_all", "gini_all"):
-                rec[col][:, m] = -1 if col == "earning_partners" else np.nan
+            for col in (
+                "earning_partners",
+                "signed_partners",
+                "top20_share",
+                "gini",
+                "hhi",
+                "top20_share_all",
+                "gini_all",
+            ):
+                rec[col][:, m] = -1 if col.endswith("partners") else np.nan
             return
         member = _IN_CHANNEL[self.pop.state[:, :K]] | (t12 > 0)
         conc = concentration_rows(t12, member)
         rec["earning_partners"][:, m] = conc["n"]
+        rec["signed_partners"][:, m] = conc["n_all"]
         rec["top20_share"][:, m] = conc["top_share"]
         rec["gini"][:, m] = conc["gini"]
         rec["hhi"][:, m] = conc["hhi"]

@@ -244,6 +244,7 @@ KPI_COLUMNS = (
     "signings",
     "activations",
     "earning_partners",
+    "signed_partners",
     "top20_share",
     "gini",
     "hhi",
@@ -276,7 +277,7 @@ def horizon_kpis(monthly: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         out[s.label] = last[s.label]
     for col in ("nurtured", "signings", "activations"):
         out[col] = sums[col]
-    for col in ("earning_partners", "top20_share", "gini", "hhi", "top20_share_all", "gini_all"):
+    for col in ("earning_partners", "signed_partners", "top20_share", "gini", "hhi", "top20_share_all", "gini_all"):
         out[col] = last[col]
     target = scenario.plan.revenue_target
     if target is not None:

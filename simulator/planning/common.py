@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -76,36 +75,3 @@ def band_row(values: np.ndarray) -> dict[str, float]:
     if v.size == 0:
         return {"mean": np.nan, **dict.fromkeys(QUANTILES, np.nan)}
     return {"mean": float(v.mean()), **{k: float(np.quantile(v, q)) for k, q in QUANTILES.items()}}
-
-
-def wilson_interval(successes: int | np.ndarray, n: int | np.ndarray, confidence: float = 0.95) -> tuple:
-    """Wilson score interval of a binomial proportion: ``(low, high)``, floats for scalar input.
-
-    Unlike the normal approximation it stays inside [0, 1] and does not collapse
-    to a point when every replication (or none) meets the plan; the ends are
-    exactly 0 (or 1) then. (The same interval as :func:`simulator.stats.wilson_interval`,
-    without importing scipy, which would slow every command's start.)
-    """
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    k, total = np.asarray(successes, dtype=np.float64), np.asarray(n, dtype=np.float64)
-    p = k / total
-    denom = 1.0 + z * z / total
-    centre = (p + z * z / (2 * total)) / denom
-    half = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
-    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
-    high = np.where(k == total, 1.0, np.clip(centre + half, 0.0, 1.0))
-    if low.ndim == 0:
-        return float(low), float(high)
-    return low, high
-
-
-def money(x: float) -> str:
-    """An amount for a sentence: ``1.25m``, ``830k``, ``-2.10bn``."""
-    if x is None or not math.isfinite(x):
-        return "-"
-    sign = "-" if x < 0 else ""
-    x = abs(x)
-    for limit, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-        if x >= limit:
-            return f"{sign}{x / limit:,.2f}{suffix}"
-    return f"{sign}{x:,.0f}"

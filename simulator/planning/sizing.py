@@ -26,24 +26,24 @@ from __future__ import annotations
 
 import itertools
 import math
-import multiprocessing
-import os
-import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ..engine.parallel import default_workers, process_pool
 from ..engine.population import NEVER
 from ..engine.results import check_seed, replication_indices, run_blocks
 from ..errors import ChannelError
+from ..formatting import money
 from ..lifecycle.states import EARNING
 from ..scenario.loading import ScenarioLike
 from ..scenario.schema import Scenario
-from .common import as_scenario, check_confidence, check_target, money, wilson_interval
+from ..stats import wilson_interval
+from .common import as_scenario, check_confidence, check_target
 from .decisions import NURTURE, Decision, resolve
 
 #: Replications per value tried: P(plan met) to about +-0.03 at 0.9 (Wilson, 95%), and
@@ -138,7 +138,7 @@ class _Evaluator:
         self.cache: dict[float, Evaluation] = {}
         n_chunks = max(1, min(workers, reps.size // 16))  # tiny runs are not worth a process
         self.chunks = [c for c in np.array_split(reps, n_chunks) if c.size]
-        self.pool: Executor | None = _pool(len(self.chunks) - 1) if len(self.chunks) > 1 else None
+        self.pool: Executor | None = process_pool(len(self.chunks) - 1) if len(self.chunks) > 1 else None
 
     def __call__(self, value: float) -> Evaluation:
         value = self.decision.clip(value)
@@ -156,27 +156,6 @@ class _Evaluator:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    # Forking is the cheapest start (the engine is already imported) and safe while this
-    # process has a single thread; otherwise workers start from a fork server or are spawned.
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        context = multiprocessing.get_context("fork")
-    elif "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-    else:
-        context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
-
-
-def default_workers() -> int:
-    """The cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 # -- the result -----------------------------------------------------------------------

@@ -440,7 +440,13 @@ def _check_lever(lever: Lever, key: str, segments: tuple[str, ...], horizon: int
             "the lever targets no state: list states in applies_to or give it effects",
             f"{key}.applies_to",
         )
-    for rate in lever.effects:
+    for rate, x in lever.effects.items():
+        if lever.intensity * x < -1:
+            raise ScenarioError(
+                f"intensity {lever.intensity:g} times effect {x:g} on {rate} is {lever.intensity * x:g}: "
+                f"a rate cannot be scaled below zero, so intensity must be <= {1 / -x:g} for this lever",
+                f"{key}.intensity",
+            )
         acts_on = RATES[rate].states
         if not set(acts_on) & set(states):
             raise ScenarioError(

@@ -8,48 +8,11 @@ address of a running scheduler (``tcp://host:8786``).
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
+from ..engine.parallel import SerialExecutor, default_workers, process_pool
 from ..errors import ChannelError
-
-
-class SerialExecutor(Executor):
-    """Runs each task at submit time, in this process (``--workers 1``)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future, as a pool would
-            future.set_exception(exc)
-        return future
-
-
-def default_workers() -> int:
-    """All cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A local process pool.
-
-    On Linux workers fork from a fork server that has already imported the
-    engine: they start fast, and forking never copies the threads of this
-    process (a progress bar, a notebook kernel). Elsewhere they are spawned.
-    """
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["simulator.sweeps.runner"])
-    else:
-        context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 class Workers:
