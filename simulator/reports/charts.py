@@ -17,6 +17,8 @@ from ..lifecycle.measurement import lorenz_curve
 
 if TYPE_CHECKING:
     from ..engine.results import SimulationResult
+    from ..planning.compare import CompareResult
+    from ..planning.sizing import SizingResult
     from ..sweeps.sensitivity import SensitivityResult
 
 PALETTE = ("#1f4e79", "#2e86c1", "#48c9b0", "#f5b041", "#e74c3c", "#8e44ad", "#7f8c8d")
@@ -28,6 +30,11 @@ STATE_COLOURS = {
     "dormant": "#aab7b8",
     "churned": "#e74c3c",
 }
+
+
+def _name(scenario: Any) -> str:
+    """A scenario's name for a chart title: a '$' in it is text, not matplotlib math."""
+    return scenario.name.replace("$", r"\$")
 
 
 def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Any]:
@@ -45,7 +52,8 @@ def money_axis(axis: Any, currency: str) -> None:
         return f"{x:g}"
 
     axis.set_major_formatter(FuncFormatter(fmt))
-    axis.set_label_text(f"{axis.get_label_text()} ({currency})".strip())
+    if currency:
+        axis.set_label_text(f"{axis.get_label_text()} ({currency})".strip())
 
 
 def _bands(monthly: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -77,7 +85,7 @@ def revenue_fan(result: SimulationResult, column: str = "revenue_t12m", target: 
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9)
-    ax.set_title(f"{scn.name}: {label} ({len(result.replications)} replications)", loc="left")
+    ax.set_title(f"{_name(scn)}: {label} ({len(result.replications)} replications)", loc="left")
     return fig
 
 
@@ -97,7 +105,7 @@ def partners_by_state(result: SimulationResult) -> Figure:
     ax.set_xlim(mean.index[0], mean.index[-1])
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9, ncol=2)
-    ax.set_title(f"{scn.name}: partners by state", loc="left")
+    ax.set_title(f"{_name(scn)}: partners by state", loc="left")
     return fig
 
 
@@ -138,7 +146,7 @@ def recruitment_funnel(result: SimulationResult) -> Figure:
     for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
     ax.set_title(
-        f"{result.scenario.name}: recruitment funnel over {result.scenario.horizon_months} months "
+        f"{_name(result.scenario)}: recruitment funnel over {result.scenario.horizon_months} months "
         "(companies per replication)",
         loc="left",
     )
@@ -185,7 +193,7 @@ def lorenz_chart(result: SimulationResult, q: float = 0.2) -> Figure:
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9)
-    ax.set_title(f"{result.scenario.name}: revenue concentration at month {result.scenario.horizon_months}", loc="left")
+    ax.set_title(f"{_name(result.scenario)}: revenue concentration at month {result.scenario.horizon_months}", loc="left")
     return fig
 
 
@@ -228,4 +236,95 @@ def sensitivity_chart(result: SensitivityResult) -> Figure:
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(f"Sensitivity of {result.kpi} ({result.method.capitalize()})", loc="left")
+    return fig
+
+
+def sizing_chart(result: SizingResult) -> Figure:
+    """P(plan met) against each value tried, with Wilson 95% intervals, the confidence line
+    and the answer marked (or the best value, when the plan is out of reach)."""
+    curve = result.curve.sort_values("value")
+    fig, ax = _figure()
+    x = curve["value"].to_numpy(float)
+    p = curve["p_plan_met"].to_numpy(float)
+    err = np.vstack([p - curve["p_low"].to_numpy(float), curve["p_high"].to_numpy(float) - p])
+    ax.errorbar(
+        x,
+        p,
+        yerr=err,
+        fmt="o-",
+        color=PALETTE[0],
+        ecolor=PALETTE[1],
+        capsize=3,
+        lw=1.5,
+        label="P(plan met), 95% interval",
+    )
+    ax.axhline(
+        result.confidence, color=PALETTE[4], ls="--", lw=1.2, label=f"required confidence {result.confidence:.0%}"
+    )
+    if result.reachable and result.value is not None:
+        ax.axvline(result.value, color=PALETTE[2], lw=1.5)
+        ax.plot(
+            [result.value],
+            [result.probability],
+            "*",
+            ms=16,
+            color=PALETTE[2],
+            label=f"answer: {result.value:,.4g} (P = {result.probability:.0%})",
+        )
+    else:
+        ax.plot(
+            [result.best_value],
+            [result.best_probability],
+            "X",
+            ms=12,
+            color=PALETTE[4],
+            label=f"not reachable: best P = {result.best_probability:.0%} at {result.best_value:,.4g}",
+        )
+    ax.set_xlabel(result.label if getattr(result, "label", None) else result.decision)
+    ax.set_ylabel("probability of meeting the plan")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=9)
+    ax.set_title(
+        f"{_name(result.scenario)}: P(revenue of the last 12 months >= {result.target:,.0f} {result.scenario.currency})",
+        loc="left",
+    )
+    return fig
+
+
+MONEY_FIGURES = ("revenue_last_12m", "contribution_last_12m", "cost_last_12m")
+COUNT_FIGURES = ("activations", "active", "collaborating", "dormant", "churned")
+
+
+def compare_chart(result: CompareResult) -> Figure:
+    """Paired differences B - A: mean and 90% interval of each figure, money and partners apart,
+    with P(B better than A) beside each."""
+    d = result.differences
+    scn_a, scn_b = result.a.scenario, result.b.scenario
+    fig = Figure(figsize=(9.0, 5.0), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, figures, unit in ((axes[0], MONEY_FIGURES, scn_b.currency), (axes[1], COUNT_FIGURES, "partners")):
+        rows = d.loc[[f for f in figures if f in d.index]]
+        y = np.arange(len(rows))[::-1]
+        mean = rows["mean_diff"].to_numpy(float)
+        low, high = rows["p05"].to_numpy(float), rows["p95"].to_numpy(float)
+        colours = [
+            PALETTE[2] if m * (1 if b == "higher" else -1) >= 0 else PALETTE[4]
+            for m, b in zip(mean, rows["better"], strict=True)
+        ]
+        ax.hlines(y, low, high, color=colours, lw=3, alpha=0.6)
+        ax.plot(mean, y, "o", color="black", ms=5)
+        ax.axvline(0, color="grey", lw=1)
+        labels = [
+            f"{f.replace('_', ' ')}\nP(B better) {pb:.0%}" if np.isfinite(pb) else f.replace("_", " ")
+            for f, pb in zip(rows.index, rows["p_b_better"], strict=True)
+        ]
+        ax.set_yticks(y, labels, fontsize=8)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_xlabel(f"B - A at month {scn_b.horizon_months} ({unit})")
+        if unit != "partners":
+            money_axis(ax.xaxis, "")
+    fig.text(0.01, 0.0, "dots: mean difference; bars: 90% interval of the paired differences", fontsize=8)
+    fig.suptitle(f"{_name(scn_b)} (B) against {_name(scn_a)} (A), paired on the same draws", x=0.01, ha="left")
     return fig

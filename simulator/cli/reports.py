@@ -1,0 +1,45 @@
+"""``report``: one self-contained HTML file answering the planner's questions."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..reports.html import build_report
+from .common import add_scenario_args, console, load, positive_int
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report for a scenario",
+        description="Simulate a scenario and write one HTML file (images embedded, no network needed): the "
+        "revenue outlook against the plan, recruitment needed (--size), concentration, a what-if "
+        "(--compare), charts, key figures and every assumption with its source.",
+    )
+    add_scenario_args(p)
+    p.add_argument("--compare", metavar="OTHER.yaml", help="add a what-if: OTHER against SCENARIO, paired")
+    p.add_argument("--size", action="store_true", help="also size the recruitment that meets the plan")
+    p.add_argument("--workers", "-w", type=positive_int, metavar="N", help="processes for --size (default: all cores)")
+    p.add_argument("--out", "-o", metavar="FILE", help="output file (default results/<scenario name>-report.html)")
+    p.set_defaults(handler=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    scenario = load(args)
+    other = load(args, args.compare) if args.compare else None
+    out = Path(args.out) if args.out else Path("results") / f"{Path(args.scenario).stem}-report.html"
+    if out.exists() and out.is_dir():
+        out = out / f"{Path(args.scenario).stem}-report.html"
+    report = build_report(
+        scenario,
+        compare_with=other,
+        size=args.size,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+    )
+    path = report.write(out)
+    console.print("; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in report.headline.items()))
+    console.print(f"wrote {path}")
+    return 0
