@@ -193,7 +193,8 @@ def lorenz_chart(result: SimulationResult, q: float = 0.2) -> Figure:
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9)
-    ax.set_title(f"{_name(result.scenario)}: revenue concentration at month {result.scenario.horizon_months}", loc="left")
+    scn = result.scenario
+    ax.set_title(f"{_name(scn)}: revenue concentration at month {scn.horizon_months}", loc="left")
     return fig
 
 
@@ -287,7 +288,8 @@ def sizing_chart(result: SizingResult) -> Figure:
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=9)
     ax.set_title(
-        f"{_name(result.scenario)}: P(revenue of the last 12 months >= {result.target:,.0f} {result.scenario.currency})",
+        f"{_name(result.scenario)}: P(revenue of the last 12 months >= "
+        f"{result.target:,.0f} {result.scenario.currency})",
         loc="left",
     )
     return fig
