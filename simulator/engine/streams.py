@@ -4,11 +4,15 @@ Replication ``r`` of seed ``s`` draws from ``SeedSequence(s, spawn_key=(r,))``,
 which is ``SeedSequence(s).spawn(r + 1)[r]``: its numbers never depend on how
 many replications run beside it, on which worker, or in which chunk.
 
-Within a replication every (month, purpose) pair starts at its own position
-of the PCG64 stream (jumped ahead by ``advance``), and company ``j`` always
-takes the ``j``-th number drawn there. So two scenarios that differ only in,
-say, how many prospects are nurtured give today's partners exactly the same
-draws: common random numbers at the level of each company and month.
+The generator is Philox, a counter-based generator: the replication's seed
+sequence gives its key, and every (month, purpose) pair is its own block of
+counters (``[0, 0, month, purpose]``), so blocks are independent by
+construction and any block is reached at once. (Jumping one PCG64 stream by
+multiples of 2**64 instead gives blocks whose states share their low bits,
+and their draws are measurably correlated.) Company ``j`` always takes the
+``j``-th number of a block, so two scenarios that differ only in, say, how
+many prospects are nurtured give today's partners exactly the same draws:
+common random numbers at the level of each company and month.
 """
 
 from __future__ import annotations
@@ -29,9 +33,6 @@ class Purpose(IntEnum):
     GROWTH = 4  # months 1..H: one normal per company for run-rate noise
 
 
-_SPACING = 1 << 64  # draws between stream positions: far more than any month needs
-
-
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
     """The seed sequence of one replication: child ``replication`` of ``SeedSequence(seed)``."""
     return np.random.SeedSequence(seed, spawn_key=(int(replication),))
@@ -41,14 +42,17 @@ class ReplicationStreams:
     """Random numbers for a block of replications, filled row by row."""
 
     def __init__(self, seed: int, replications: Sequence[int]) -> None:
-        self._bitgens = [np.random.PCG64(replication_seed(seed, r)) for r in replications]
-        self._base = [bg.state for bg in self._bitgens]
+        keys = [replication_seed(seed, r).generate_state(2, np.uint64) for r in replications]
+        self._bitgens = [np.random.Philox(key=key) for key in keys]
+        self._states = [bg.state for bg in self._bitgens]
         self._gens = [np.random.Generator(bg) for bg in self._bitgens]
 
     def _at(self, i: int, month: int, purpose: Purpose) -> np.random.Generator:
-        bg = self._bitgens[i]
-        bg.state = self._base[i]
-        bg.advance((month * len(Purpose) + int(purpose)) * _SPACING)
+        state = self._states[i]
+        state["state"]["counter"] = np.array([0, 0, month, int(purpose)], dtype=np.uint64)
+        state["buffer_pos"] = 4  # start a fresh block: nothing buffered from the last one
+        state["has_uint32"] = 0
+        self._bitgens[i].state = state
         return self._gens[i]
 
     def uniform(self, out: np.ndarray, month: int, purpose: Purpose = Purpose.TRANSITION) -> np.ndarray:
