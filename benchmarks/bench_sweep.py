@@ -59,16 +59,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=20)
     parser.add_argument("--replications", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--memory-replications", type=int, default=50)
     args = parser.parse_args()
 
-    walls = {}
-    for workers in (1, 2):
-        runs = [run(args.points, args.replications, workers) for _ in range(args.repeats)]
-        times = [r["wall"] for r in runs]
-        walls[workers] = statistics.median(times)
-        listed = ", ".join(f"{t:.2f}" for t in times)
+    # 1 and 2 workers alternate, so both see the same machine conditions (shared VMs drift).
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(args.repeats):
+        for workers in (1, 2):
+            times[workers].append(run(args.points, args.replications, workers)["wall"])
+    walls = {w: statistics.median(t) for w, t in times.items()}
+    for workers, t in times.items():
+        listed = ", ".join(f"{x:.2f}" for x in t)
         print(
             f"{args.points} points x {args.replications} replications, {workers} worker(s): "
             f"{walls[workers]:.2f} s (median of {args.repeats}: {listed})"

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..engine.parallel import default_workers
 from ..engine.population import Layout
 from ..errors import ChannelError
 from ..scenario.loading import ScenarioLike
@@ -21,13 +22,16 @@ from .runner import run_sweep
 from .storage import SweepStore
 
 CHUNK_ELEMENTS = 1 << 17  # replications x working columns per chunk
+MIN_CHUNK = 10  # replications: below this, per-chunk costs dominate
 SUMMARY_FIGURES = ("revenue_last_12m", "contribution_last_12m", "cost_last_12m")
 
 
-def default_chunk_size(design: SweepDesign) -> int:
-    """Replications per chunk: enough work to amortise a task, small enough to resume finely."""
+def default_chunk_size(design: SweepDesign, parallelism: int = 1) -> int:
+    """Replications per chunk: enough work to amortise a task, small enough to resume finely and to
+    keep every worker busy to the end (about eight chunks per worker at least)."""
     width = max(Layout.of(design.base).width, 1)
-    return int(min(max(1, CHUNK_ELEMENTS // width), 200, design.replications))
+    balanced = -(-design.replications * len(design.points) // (8 * max(parallelism, 1)))
+    return int(max(1, min(CHUNK_ELEMENTS // width, 200, design.replications, max(balanced, MIN_CHUNK))))
 
 
 def make_design(
@@ -92,7 +96,8 @@ def sweep(
         scenario, grid=grid, lhs=lhs, sobol=sobol, csv=csv, points=points, replications=replications, seed=seed
     )
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="sweep-"))
-    size = chunk_size if chunk_size is not None else default_chunk_size(design)
+    hint = 8 if dask else (default_workers() if workers is None else int(workers))
+    size = chunk_size if chunk_size is not None else default_chunk_size(design, hint)
     if isinstance(size, bool) or int(size) < 1:
         raise ChannelError(f"--chunk-size {size}: must be >= 1")
     store, size = SweepStore.prepare(folder, design, int(size), monthly, resume)
