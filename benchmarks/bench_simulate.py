@@ -9,20 +9,29 @@ Prints the median wall time over repeats and company-months per second
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(var, "1")  # one core
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import simulator as sim
+from benchmarks.common import BASELINE, machine
 
-import simulator as sim  # noqa: E402
+
+def measure(replications: int = 1000, repeats: int = 3, scenario: object = BASELINE) -> dict:
+    """Median wall time and company-months per second of ``simulate`` (no partner table)."""
+    scn = sim.load_scenario(scenario)
+    sim.simulate(scn, replications=8, seed=0)  # warm-up: imports, caches
+    times = []
+    for i in range(repeats):
+        t0 = time.perf_counter()
+        sim.simulate(scn, replications=replications, seed=i, partners=False)
+        times.append(time.perf_counter() - t0)
+    wall = statistics.median(times)
+    company_months = scn.companies * scn.horizon_months * replications
+    return {"seconds": wall, "runs": times, "company_months": company_months, "rate": company_months / wall}
 
 
 def main() -> None:
@@ -30,30 +39,19 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-
-    scenario = sim.load_scenario(ROOT / "scenarios" / "baseline.yaml")
-    assert scenario.market.prospects == 2000 and scenario.channel.partners == 200
-    assert scenario.horizon_months == 36
-    sim.simulate(scenario, replications=8, seed=0)  # warm-up: imports, caches
-
-    times = []
-    for i in range(args.repeats):
-        t0 = time.perf_counter()
-        sim.simulate(scenario, replications=args.replications, seed=i, partners=False)
-        times.append(time.perf_counter() - t0)
-    wall = statistics.median(times)
-    company_months = scenario.companies * scenario.horizon_months * args.replications
-    rate = company_months / wall
+    scn = sim.load_scenario(BASELINE)
+    assert scn.market.prospects == 2000 and scn.channel.partners == 200 and scn.horizon_months == 36
+    m = measure(args.replications, args.repeats)
+    print(f"machine: {machine()}")
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
+        f"scenario: {scn.companies:,} companies x {scn.horizon_months} months x {args.replications:,} "
+        f"replications = {m['company_months'] / 1e6:.1f} million company-months"
     )
     print(
-        f"scenario: {scenario.companies:,} companies x {scenario.horizon_months} months x "
-        f"{args.replications:,} replications = {company_months / 1e6:.1f} million company-months"
+        f"wall time (median of {args.repeats}): {m['seconds']:.2f} s   runs: "
+        + ", ".join(f"{t:.2f}" for t in m["runs"])
     )
-    print(f"wall time (median of {args.repeats}): {wall:.2f} s   runs: {', '.join(f'{t:.2f}' for t in times)}")
-    print(f"throughput: {rate / 1e6:.1f} million company-months per second (target >= 5.0)")
+    print(f"throughput: {m['rate'] / 1e6:.1f} million company-months per second (target >= 5.0)")
 
 
 if __name__ == "__main__":

@@ -23,35 +23,44 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 20.0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("extra", nargs="*", help="more arguments for `run.py size`")
-    args = parser.parse_args()
-
-    command = [sys.executable, str(ROOT / "run.py"), "size", str(ROOT / "scenarios" / "baseline.yaml"), *args.extra]
+def measure(repeats: int = 3, extra: list[str] | None = None) -> dict:
+    """Median wall time of ``run.py size`` on the baseline (fresh processes), and the answer it printed."""
+    command = [sys.executable, str(ROOT / "run.py"), "size", str(ROOT / "scenarios" / "baseline.yaml"), *(extra or [])]
     times, output = [], ""
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         t0 = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"})
         times.append(time.perf_counter() - t0)
         if proc.returncode != 0:
             sys.exit(f"run.py size failed ({proc.returncode}): {proc.stderr.strip()}")
         output = proc.stdout
-    wall = statistics.median(times)
     answer = re.search(r"^(\S+ = [\d,.]+: P\(plan met\) = [\d.]+)", output, re.MULTILINE)
     tried = re.search(r"\((\d+) values tried", output)
+    return {
+        "seconds": statistics.median(times),
+        "runs": times,
+        "answer": answer.group(1) if answer else "(not found in the output)",
+        "tried": int(tried.group(1)) if tried else None,
+        "command": command,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("extra", nargs="*", help="more arguments for `run.py size`")
+    args = parser.parse_args()
+    m = measure(args.repeats, args.extra)
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
-    print(f"command: {' '.join(Path(c).name if i < 2 else c for i, c in enumerate(command))}")
-    print(
-        f"answer: {answer.group(1) if answer else '(not found in the output)'}"
-        f"{f' ({tried.group(1)} values tried)' if tried else ''}"
-    )
-    print(f"wall time (median of {args.repeats}): {wall:.2f} s   runs: {', '.join(f'{t:.2f}' for t in times)}")
-    print(f"target: < {TARGET_SECONDS:.0f} s: {'met' if wall < TARGET_SECONDS else 'NOT met'}")
+    print(f"command: {' '.join(Path(c).name if i < 2 else c for i, c in enumerate(m['command']))}")
+    tried = f" ({m['tried']} values tried)" if m["tried"] else ""
+    runs = ", ".join(f"{t:.2f}" for t in m["runs"])
+    print(f"answer: {m['answer']}{tried}")
+    print(f"wall time (median of {args.repeats}): {m['seconds']:.2f} s   runs: {runs}")
+    print(f"target: < {TARGET_SECONDS:.0f} s: {'met' if m['seconds'] < TARGET_SECONDS else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Sweep benchmark: parallel speed-up and bounded memory.
 
-    python benchmarks/bench_sweep.py [--replications 200] [--points 20] [--repeats 3]
+    python benchmarks/bench_sweep.py [--replications 200] [--points 20] [--repeats 5]
 
 1. Wall time of a sweep of 20 points x 200 replications of the baseline with
    1 and 2 local workers (median of repeats) and their ratio (target >= 1.7).
@@ -8,51 +8,47 @@
    for sweeps of 20 and of 200 points (same replications per point): it must
    not grow with the number of points.
 
-Each sweep runs in a fresh subprocess so its peak memory is its own.
+Each sweep runs in a fresh process so its peak memory is its own.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-CHILD = r"""
-import json, resource, sys, time
-sys.path.insert(0, {root!r})
-from simulator.sweeps import sweep
-if __name__ == "__main__":
-    t0 = time.perf_counter()
-    table = sweep({scenario!r}, lhs={{"recruitment.win_share": (0.1, 0.4), "activation.window_months": (3, 9)}},
-                  points={points}, replications={replications}, seed=1, out={out!r}, workers={workers},
-                  progress=False)
-    wall = time.perf_counter() - t0
-    driver = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({{"wall": wall, "rows": len(table), "driver_mb": driver, "worker_mb": worker}}))
-"""
+from benchmarks.common import BASELINE, run_child
 
 
 def run(points: int, replications: int, workers: int) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        code = CHILD.format(
-            root=str(ROOT),
-            scenario=str(ROOT / "scenarios" / "baseline.yaml"),
-            points=points,
-            replications=replications,
-            out=str(Path(tmp) / "sweep"),
-            workers=workers,
-        )
-        script = Path(tmp) / "bench_child.py"
-        script.write_text(code)
-        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+    """One sweep in a fresh process: wall time, rows, peak memory of the driver and of the largest worker."""
+    return run_child(f"""
+import tempfile, time
+from simulator.sweeps import sweep
+with tempfile.TemporaryDirectory() as tmp:
+    t0 = time.perf_counter()
+    table = sweep({str(BASELINE)!r}, lhs={{"recruitment.win_share": (0.1, 0.4), "activation.window_months": (3, 9)}},
+                  points={points}, replications={replications}, seed=1, out=tmp + "/sweep", workers={workers},
+                  progress=False)
+    report(wall=time.perf_counter() - t0, rows=len(table))
+""")
+
+
+def speedup(points: int = 20, replications: int = 200, repeats: int = 5) -> dict:
+    """Median wall times with 1 and 2 workers; runs alternate so both see the same machine conditions."""
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(repeats):
+        for workers in (1, 2):
+            times[workers].append(run(points, replications, workers)["wall"])
+    walls = {w: statistics.median(t) for w, t in times.items()}
+    return {"walls": walls, "runs": times, "ratio": walls[1] / walls[2]}
+
+
+def memory(points: int, replications: int = 50, workers: int = 2) -> dict:
+    return run(points, replications, workers)
 
 
 def main() -> None:
@@ -63,25 +59,18 @@ def main() -> None:
     parser.add_argument("--memory-replications", type=int, default=50)
     args = parser.parse_args()
 
-    # 1 and 2 workers alternate, so both see the same machine conditions (shared VMs drift).
-    times: dict[int, list[float]] = {1: [], 2: []}
-    for _ in range(args.repeats):
-        for workers in (1, 2):
-            times[workers].append(run(args.points, args.replications, workers)["wall"])
-    walls = {w: statistics.median(t) for w, t in times.items()}
-    for workers, t in times.items():
-        listed = ", ".join(f"{x:.2f}" for x in t)
+    s = speedup(args.points, args.replications, args.repeats)
+    for workers, t in s["runs"].items():
         print(
             f"{args.points} points x {args.replications} replications, {workers} worker(s): "
-            f"{walls[workers]:.2f} s (median of {args.repeats}: {listed})"
+            f"{s['walls'][workers]:.2f} s (median of {args.repeats}: {', '.join(f'{x:.2f}' for x in t)})"
         )
-    print(f"speed-up with 2 workers: {walls[1] / walls[2]:.2f}x (target >= 1.7)")
-
+    print(f"speed-up with 2 workers: {s['ratio']:.2f}x (target >= 1.7)")
     for points in (args.points, 10 * args.points):
-        r = run(points, args.memory_replications, 2)
+        r = memory(points, args.memory_replications)
         print(
             f"{points} points x {args.memory_replications} replications, 2 workers: {r['wall']:.1f} s, "
-            f"peak memory driver {r['driver_mb']:.0f} MB, largest worker {r['worker_mb']:.0f} MB"
+            f"peak memory driver {r['peak_mb']:.0f} MB, largest worker {r['children_peak_mb']:.0f} MB"
         )
 
 
