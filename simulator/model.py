@@ -56,7 +56,7 @@ class ChannelModel(mesa.Model):
         seed = check_seed(seed)
         super().__init__(rng=seed)
         source = scenario if scenario is not None else Scenario()
-        self.scenario: Scenario = load_scenario(source, **overrides)
+        self.scenario = load_scenario(source, **overrides)
         self.seed = seed
         self.replication = int(replication)
         self.kernel = ChannelKernel(self.scenario, seed, [self.replication])
@@ -67,6 +67,19 @@ class ChannelModel(mesa.Model):
         )
         self.running = not self.kernel.done
         self.datacollector.collect(self)
+
+    @property
+    def scenario(self) -> Scenario:
+        """The channel scenario this model runs."""
+        return self._channel_scenario
+
+    @scenario.setter
+    def scenario(self, value: Any) -> None:
+        # Mesa >= 3.5 keeps its own experiment object under this name; the channel scenario is the one exposed.
+        if isinstance(value, Scenario):
+            self._channel_scenario = value
+        else:
+            self._mesa_scenario = value
 
     @property
     def month(self) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import mesa
 import numpy as np
 import pytest
@@ -56,12 +58,14 @@ def test_agents_are_views_of_the_kernel():
 
 def test_batch_run_one_row_per_run():
     scn = sim.load_scenario(small_channel(horizon_months=6))
+    # Mesa >= 3.5 passes one seed per run (rng=[...]); 3.3 repeats runs with iterations=.
+    runs = {"rng": [4, 5]} if "rng" in inspect.signature(mesa.batch_run).parameters else {"iterations": 2}
     rows = mesa.batch_run(
         ChannelModel,
-        parameters={"scenario": [scn], "activation__window_months": [3, 6, 9], "seed": 4},
-        iterations=2,
+        parameters={"scenario": [scn], "activation__window_months": [3, 6, 9]},
         number_processes=1,
         display_progress=False,
+        **runs,
     )
     assert len(rows) == 6
     for row in rows:

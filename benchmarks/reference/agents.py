@@ -69,7 +69,7 @@ class Partner(mesa.Agent):
         self.run_rate = potential if self.has_deal else 0.0
         self.entered = 0
         self.first_deal_month: int | None = 0 if self.has_deal else None
-        self.deadline: int | None = model.scenario.activation.window_months if state == SIGNED else None
+        self.deadline: int | None = model.spec.activation.window_months if state == SIGNED else None
         self.eligible_from = 1
 
     # -- the month -----------------------------------------------------------
@@ -86,11 +86,11 @@ class Partner(mesa.Agent):
         if state == NURTURING:
             if u < model.p_signing:
                 self._move(SIGNED, "signings")
-                self.deadline = month + model.scenario.activation.window_months
+                self.deadline = month + model.spec.activation.window_months
             elif month == self.deadline:  # last nurturing month without a signing
                 self._move(PROSPECT, "nurture_expiries")
                 self.deadline = None
-                self.eligible_from = month + model.scenario.recruitment.cooloff_months + 1
+                self.eligible_from = month + model.spec.recruitment.cooloff_months + 1
 
         elif state == SIGNED:
             if u < model.p_first_deal[self.segment]:
@@ -119,7 +119,7 @@ class Partner(mesa.Agent):
     def start_nurturing(self) -> None:
         """Picked by the vendor this month: nurtured from now, first chance to sign next month."""
         self._move(NURTURING, "nurtured")
-        self.deadline = self.model.month + self.model.scenario.recruitment.nurture_months
+        self.deadline = self.model.month + self.model.spec.recruitment.nurture_months
 
     # -- helpers -------------------------------------------------------------
 

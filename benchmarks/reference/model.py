@@ -117,7 +117,7 @@ class ReferenceModel(mesa.Model):
         scn = load_scenario(scenario if scenario is not None else Scenario(), **overrides)
         if scn.program.levers:
             raise ValueError("the reference model covers the core lifecycle only: program levers are not supported")
-        self.scenario = scn
+        self.spec = scn  # not "scenario": Mesa >= 3.5 reserves that name for its own experiment object
         self.horizon = scn.horizon_months
         self.month = 0
 
@@ -165,7 +165,7 @@ class ReferenceModel(mesa.Model):
 
     def _populate(self) -> None:
         """Today's partners (counts per state split over segments) and the market's prospects."""
-        scn = self.scenario
+        scn = self.spec
         segments = scn.market.segments
         names = list(segments)
         shares = [s.share for s in segments.values()]
@@ -192,7 +192,7 @@ class ReferenceModel(mesa.Model):
                 self.counts[PROSPECT] += 1
 
     def _draw_potential(self, segment: str) -> float:
-        s = self.scenario.market.segments[segment]
+        s = self.spec.market.segments[segment]
         return float(self.rng.lognormal(math.log(s.revenue_median), s.revenue_sigma))
 
     # -- the month -----------------------------------------------------------
@@ -222,7 +222,7 @@ class ReferenceModel(mesa.Model):
         """
         earning = self.counts[ACTIVE] + self.counts[COLLABORATING]
         share = self.counts[COLLABORATING] / earning if earning else 0.0
-        adoption = self._h_adoption * (1.0 + self.scenario.collaboration.peer_effect * share)
+        adoption = self._h_adoption * (1.0 + self.spec.collaboration.peer_effect * share)
         to_dormant = (self._h_dormancy, DORMANT, ("to_dormant",))
         exit_ = (self._h_exit, CHURNED, ("exits",))
         return {
@@ -233,7 +233,7 @@ class ReferenceModel(mesa.Model):
 
     def recruit(self) -> list[Partner]:
         """The vendor works down its scored list: the best prospects not in their cool-off."""
-        wanted = self.scenario.recruitment.nurture_per_month
+        wanted = self.spec.recruitment.nurture_per_month
         picked: list[Partner] = []
         for company in self.scored_prospects:
             if len(picked) >= wanted:
