@@ -21,8 +21,12 @@ class State(IntEnum):
         """Lower-case name used in scenario files and output columns."""
         return self.name.lower()
 
+    def __str__(self) -> str:
+        return self.label
+
     @classmethod
     def from_label(cls, label: str) -> State:
+        """The state named ``label`` (``"active"`` -> ``State.ACTIVE``)."""
         return cls[label.upper()]
 
 
