@@ -155,3 +155,9 @@ def test_replications_argument_is_checked():
         sim.simulate(small_channel(), replications=[1, 1])
     with pytest.raises(sim.ChannelError):
         sim.simulate(small_channel(), seed=-1)
+
+
+def test_summary_of_chosen_figures_keeps_p_plan_met(result):
+    s = result.summary(["revenue_last_12m", "p_plan_met"])
+    assert list(s.index) == ["revenue_last_12m", "p_plan_met"]
+    assert s.loc["p_plan_met", "mean"] == pytest.approx(result.kpis.plan_met.mean())

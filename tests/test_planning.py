@@ -168,6 +168,25 @@ def test_sizing_other_decisions():
         scn, target=target, decision="program.levers[0].intensity", replications=20, seed=1, workers=1
     )
     assert same.value == res.value
+    assert "program levers cost" in res.message and "recruiting about" not in res.message
+
+
+def test_a_plateau_is_reported_as_noise():
+    from simulator.planning.decisions import resolve
+    from simulator.planning.sizing import Evaluation, _monotonicity_notes
+
+    decision = resolve(sim.load_scenario(small_channel()), "activation.window_months")
+
+    def evaluation(value, met):  # 400 replications, `met` of them meeting the plan
+        revenue = np.r_[np.ones(met), np.zeros(400 - met)]
+        return Evaluation(value, 1, {"revenue": revenue}, 0.5)
+
+    flat = [evaluation(3, 352), evaluation(4, 360), evaluation(6, 361)]  # 0.88, 0.90, 0.90
+    assert any("within the noise" in n for n in _monotonicity_notes(flat, 400, decision, found=4))
+    steep = [evaluation(3, 200), evaluation(4, 360), evaluation(6, 390)]
+    assert not any("within the noise" in n for n in _monotonicity_notes(steep, 400, decision, found=4))
+    met_at_once = [evaluation(1, 380), evaluation(4, 381)]  # the lowest value already meets the plan
+    assert not _monotonicity_notes(met_at_once, 400, decision, found=1)
 
 
 @pytest.mark.parametrize(
@@ -269,7 +288,9 @@ def test_compare_a_with_a_is_exactly_zero(small):
     res = sim.compare(small, small, replications=15, seed=4)
     d = res.differences
     defined = d.dropna(subset=["mean_diff"])
-    assert (defined.mean_diff == 0).all() and (defined.p05 == 0).all() and (defined.p95 == 0).all()
+    assert (defined.mean_diff == 0).all()
+    assert (defined.p05.fillna(0) == 0).all() and (defined.p95.fillna(0) == 0).all()
+    assert d.loc["plan_met", ["p05", "p95"]].isna().all()  # no interval for a yes/no figure
     assert (defined.p_b_better.fillna(0) == 0).all()
     assert (res.paired.drop(columns="replication").fillna(0).to_numpy() == 0).all()
     assert res.changes.empty and res.identical

@@ -259,3 +259,14 @@ def test_sweep_command_errors(tmp_path, args, needle):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], proc.stderr
     assert not out.exists()
+
+
+def test_a_sweep_without_out_leaves_no_folder_behind(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    t = sweep(SMALL, grid={"activation.window_months": [3, 6]}, replications=3, seed=1, workers=1)
+    assert len(t) == 6 and t.attrs["folder"] is None
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ChannelError, match="give out="):
+        sweep(SMALL, grid={"activation.window_months": [3]}, replications=2, workers=1, monthly=True)

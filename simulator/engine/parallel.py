@@ -9,6 +9,9 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
 
+#: Imported once by the fork server, so its workers start with the engine, sweeps and sizing loaded.
+PRELOAD = ["simulator.engine.results", "simulator.sweeps.runner", "simulator.planning.sizing"]
+
 
 def default_workers() -> int:
     """The cores this process may use."""
@@ -31,7 +34,9 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("fork")
     elif "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["simulator.engine.results"])
+        context.set_forkserver_preload(
+            ["simulator.engine.results", "simulator.sweeps.runner", "simulator.planning.sizing"]
+        )
     else:
         context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)

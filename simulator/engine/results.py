@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import ChannelError
 from ..lifecycle.program import compile_program
-from ..lifecycle.states import STATE_LABELS, State
+from ..lifecycle.states import STATE_LABELS
 from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
 from .kernel import INTEGER_COLUMNS, MONTHLY_COLUMNS, ChannelKernel
@@ -136,10 +136,11 @@ def simulate(
     scn = load_scenario(scenario, **overrides) if overrides or not isinstance(scenario, Scenario) else scenario
     reps = replication_indices(replications)
     seed = check_seed(seed)
-    monthly, scorecards, levers = [], [], []
+    monthly, scorecards, levers, kpis = [], [], [], []
     for kernel in run_blocks(scn, seed, reps, concentration=concentration):
         monthly.append(monthly_frame(kernel))
         levers.append(lever_cost_frame(kernel))
+        kpis.append(kpi_table(kernel.replications, kernel.record, scn))
         if partners:
             scorecards.append(partner_frame(kernel))
     return SimulationResult(
@@ -149,6 +150,7 @@ def simulate(
         monthly=pd.concat(monthly, ignore_index=True),
         partners=pd.concat(scorecards, ignore_index=True) if partners else None,
         lever_costs=pd.concat(levers, ignore_index=True),
+        _kpis=pd.concat(kpis, ignore_index=True),
     )
 
 
@@ -253,56 +255,61 @@ KPI_COLUMNS = (
 )
 
 
+_LAST = (
+    *STATE_LABELS,
+    "earning_partners",
+    "signed_partners",
+    "top20_share",
+    "gini",
+    "hhi",
+    "top20_share_all",
+    "gini_all",
+)
+_TOTALS = ("nurtured", "signings", "activations")
+_NEEDED = ("revenue_t12m", "revenue", "cost", "contribution", *_TOTALS, *_LAST)
+
+
+def kpi_table(replications: np.ndarray, columns: Mapping[str, np.ndarray], scenario: Scenario) -> pd.DataFrame:
+    """Horizon figures per replication from monthly arrays ``columns[name]`` shaped (replications, months).
+
+    Revenue, cost and contribution over the last 12 months (the plan's window;
+    revenue includes the assumed history for horizons under 12 months) and
+    over months 1..horizon, partners by state at the horizon, recruitment
+    totals, concentration at the horizon, and ``plan_met`` when
+    ``plan.revenue_target`` is set.
+    """
+    H = columns["revenue"].shape[1] - 1
+    window = slice(max(1, H - 11), H + 1)
+    steps = slice(1, H + 1)
+    out: dict[str, np.ndarray] = {"replication": np.asarray(replications, dtype=np.int64)}
+    out["revenue_last_12m"] = columns["revenue_t12m"][:, H]
+    out["cost_last_12m"] = columns["cost"][:, window].sum(axis=1)
+    out["contribution_last_12m"] = columns["contribution"][:, window].sum(axis=1)
+    for col in ("revenue", "cost", "contribution"):
+        out[f"{col}_total"] = columns[col][:, steps].sum(axis=1)
+    for col in _LAST[: len(STATE_LABELS)]:
+        out[col] = columns[col][:, H]
+    for col in _TOTALS:
+        out[col] = columns[col][:, steps].sum(axis=1)
+    for col in _LAST[len(STATE_LABELS) :]:
+        out[col] = columns[col][:, H]
+    if scenario.plan.revenue_target is not None:
+        out["plan_met"] = out["revenue_last_12m"] >= scenario.plan.revenue_target
+    return pd.DataFrame(out)
+
+
 def horizon_kpis(monthly: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Per replication: revenue, cost and contribution (last 12 months and whole horizon),
-    partners by state at the horizon, recruitment totals, concentration, and whether the plan
-    is met (``plan_met``, when ``plan.revenue_target`` is set)."""
-    H = int(monthly["month"].max())
+    """:func:`kpi_table` from a monthly table (for example one read back from Parquet)."""
     m = monthly.sort_values(["replication", "month"])
-    last = m[m["month"] == H].set_index("replication")
-    steps = m[m["month"] >= 1]
-    window = steps[steps["month"] > H - 12]
-    sums = steps.groupby("replication")[
-        ["revenue", "cost", "contribution", "nurtured", "signings", "activations"]
-    ].sum()
-    wsum = window.groupby("replication")[["cost", "contribution"]].sum()
-    out = pd.DataFrame(index=last.index)
-    out["revenue_last_12m"] = last["revenue_t12m"]
-    out["cost_last_12m"] = wsum["cost"]
-    out["contribution_last_12m"] = wsum["contribution"]
-    out["revenue_total"] = sums["revenue"]
-    out["cost_total"] = sums["cost"]
-    out["contribution_total"] = sums["contribution"]
-    for s in State:
-        out[s.label] = last[s.label]
-    for col in ("nurtured", "signings", "activations"):
-        out[col] = sums[col]
-    for col in ("earning_partners", "signed_partners", "top20_share", "gini", "hhi", "top20_share_all", "gini_all"):
-        out[col] = last[col]
-    target = scenario.plan.revenue_target
-    if target is not None:
-        out["plan_met"] = out["revenue_last_12m"] >= target
-    out = out.fillna(
-        {
-            c: 0
-            for c in (
-                "cost_last_12m",
-                "contribution_last_12m",
-                "revenue_total",
-                "cost_total",
-                "contribution_total",
-                "nurtured",
-                "signings",
-                "activations",
-            )
-        }
-    )
-    return out.reset_index()
+    reps = m["replication"].unique()
+    months = len(m) // len(reps)
+    return kpi_table(reps, {c: m[c].to_numpy().reshape(len(reps), months) for c in _NEEDED}, scenario)
 
 
 def summarize(kpis: pd.DataFrame, figures: Iterable[str] | None = None) -> pd.DataFrame:
     """Mean and P10/P50/P90 of each figure across replications (plus P(plan met))."""
-    cols = list(figures) if figures is not None else [c for c in KPI_COLUMNS if c in kpis]
+    wanted = list(figures) if figures is not None else [*KPI_COLUMNS, "p_plan_met"]
+    cols = [c for c in wanted if c != "p_plan_met" and (figures is not None or c in kpis)]
     rows = {}
     for col in cols:
         v = kpis[col].astype(np.float64)
@@ -313,7 +320,7 @@ def summarize(kpis: pd.DataFrame, figures: Iterable[str] | None = None) -> pd.Da
             "p90": v.quantile(0.90),
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
-    if "plan_met" in kpis and figures is None:
+    if "plan_met" in kpis and "p_plan_met" in wanted:
         p = float(kpis["plan_met"].mean())
         table.loc["p_plan_met"] = [p, np.nan, np.nan, np.nan]
     table.index.name = "figure"

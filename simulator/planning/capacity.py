@@ -108,7 +108,7 @@ def capacity(
     the last 12 months (positive when short).
     """
     base = as_scenario(scenario, overrides)
-    scn = base.override(recruitment__nurture_per_month=0)
+    scn = base.override(recruitment__nurture_per_month=0, name=f"{base.name} (no recruitment)")
     goal = check_target(target, scn) if target is not None or scn.plan.revenue_target is not None else None
     conf = check_confidence(confidence, scn)
     result = simulate(scn, replications=replications, seed=seed, partners=partners)

@@ -118,6 +118,8 @@ def compare(
             "mean_a": va[f].mean(),
             "mean_b": vb[f].mean(),
             **paired_statistics(diff[f].to_numpy(), FIGURES[f]),
+            # The paired difference of a yes/no figure is -1, 0 or 1: its percentiles say nothing.
+            **({"p05": np.nan, "p95": np.nan} if f == "plan_met" else {}),
             "better": {1: "higher", -1: "lower", 0: ""}[FIGURES[f]],
         }
     differences = pd.DataFrame.from_dict(rows, orient="index")

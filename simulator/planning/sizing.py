@@ -62,6 +62,7 @@ _FIELDS = (
     "earning_recruited",
     "cost_nurture",
     "cost_onboarding",
+    "cost_program",
     "market_potential",
     "earning_potential",
 )
@@ -91,7 +92,7 @@ def run_value(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, np.n
         parts["revenue"].append(revenue)
         parts["recruited_revenue"].append(recruited)
         parts["channel_revenue"].append(revenue - recruited)
-        for name in ("nurtured", "signings", "cost_nurture", "cost_onboarding"):
+        for name in ("nurtured", "signings", "cost_nurture", "cost_onboarding", "cost_program"):
             parts[name].append(rec[name][:, 1:].sum(axis=1))
         parts["first_deals"].append((pop.first_deal[:, P:] != NEVER).sum(axis=1))
         earning = np.isin(pop.state[:, P:], EARNING)
@@ -239,6 +240,12 @@ class SizingResult:
         )
         if self.decision == NURTURE and self.value == 0:
             return text + " Today's channel meets the plan without recruiting."
+        if self.decision != NURTURE:
+            return text + (
+                f" At this value the program levers cost {money(imp['program_cost_per_year'])} {cur} a year and"
+                f" recruitment {money(imp['recruitment_cost_per_year'])} {cur} a year"
+                f" ({money(imp['program_cost_total'] + imp['recruitment_cost_total'])} {cur} over {H} months)."
+            )
         return text + (
             f" It means recruiting about {imp['signings_per_year']:.1f} partners a year"
             f" ({imp['first_deals_per_year']:.1f} of them closing a first deal within the horizon), nurturing"
@@ -424,7 +431,7 @@ def _result(
     else:
         limit = _limit(scn, d, cache, best, target, conf)
         implied = _implied(best, scn)
-    notes += _monotonicity_notes(evals, n_reps, d, found is not None)
+    notes += _monotonicity_notes(evals, n_reps, d, found)
     if found is not None and d.key == NURTURE and found > 0:
         at = cache[found]
         wanted = found * scn.horizon_months
@@ -503,6 +510,8 @@ def _implied(e: Evaluation, scn: Scenario) -> dict[str, float]:
         "first_deals_total": e.mean("first_deals"),
         "recruitment_cost_per_year": cost / years,
         "recruitment_cost_total": cost,
+        "program_cost_per_year": e.mean("cost_program") / years,
+        "program_cost_total": e.mean("cost_program"),
         "nurture_cost_total": e.mean("cost_nurture"),
         "onboarding_cost_total": e.mean("cost_onboarding"),
         "revenue_mean": float(rev.mean()),
@@ -514,19 +523,31 @@ def _implied(e: Evaluation, scn: Scenario) -> dict[str, float]:
     }
 
 
-def _monotonicity_notes(evals: list[Evaluation], n_reps: int, d: Decision, found: bool) -> list[str]:
-    """Say so when P(plan met) falls somewhere as the value rises (noise, or no monotone effect)."""
+def _monotonicity_notes(evals: list[Evaluation], n_reps: int, d: Decision, found: float | None) -> list[str]:
+    """Say so when P(plan met) falls somewhere as the value rises (noise, or no monotone effect),
+    and when it barely moves across the values tried although it crosses the confidence (a plateau:
+    which value crosses first is then decided by noise)."""
+    notes = []
+    low, high = evals[0], evals[-1]
+    if found is not None and found > low.value:
+        half_width = max((e.interval[1] - e.interval[0]) / 2 for e in evals)
+        if high.probability - low.probability < half_width:
+            notes.append(
+                f"P(plan met) barely changes across the values tried ({low.probability:.3f} at "
+                f"{_show(low.value, d.integer)}, {high.probability:.3f} at {_show(high.value, d.integer)}): "
+                f"the answer is within the noise of {n_reps} replications; run more replications before relying on it"
+            )
     drops = [(a, b) for a, b in itertools.pairwise(evals) if b.probability < a.probability]
     if not drops:
-        return []
+        return notes
     a, b = max(drops, key=lambda ab: ab[0].probability - ab[1].probability)
     text = (
         f"P(plan met) is not increasing on every value tried (P = {a.probability:.3f} at {_show(a.value, d.integer)} "
         f"but {b.probability:.3f} at {_show(b.value, d.integer)}, on {n_reps} replications)"
     )
-    if found:
+    if found is not None:
         text += "; every value tried above the answer meets the confidence and every one below it does not"
-    return [text]
+    return [*notes, text]
 
 
 def _limit(

@@ -232,6 +232,8 @@ def sensitivity_chart(result: SensitivityResult) -> Figure:
         )
         ax.plot(table["sigma"], list(y), "o", color=PALETTE[4], label="sigma (interactions, non-linearity)")
         ax.set_xlabel(f"elementary effect on {result.kpi}")
+        if result.kpi.startswith(("revenue", "cost", "contribution", "margin")):
+            money_axis(ax.xaxis, "")
     ax.set_yticks(list(y), keys)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)

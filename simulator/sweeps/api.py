@@ -85,9 +85,9 @@ def sweep(
 
     The design is a :class:`SweepDesign`, or a scenario plus exactly one of
     ``grid={key: [values]}``, ``lhs={key: (low, high)}`` / ``sobol=...``
-    with ``points=N``, or ``csv=path``. Runs go to ``out`` (a temporary
-    folder when None) as a Parquet dataset; ``resume=True`` finishes an
-    interrupted sweep in the same folder. ``workers`` local processes
+    with ``points=N``, or ``csv=path``. Runs go to ``out`` as a Parquet dataset
+    (with ``out=None``, to a temporary folder removed once the table is
+    read); ``resume=True`` finishes an interrupted sweep in the same folder. ``workers`` local processes
     (default: all cores; 1 runs here) or ``dask="local"`` / a scheduler
     address. The table's ``attrs`` hold the folder, the varied keys and run
     statistics; :func:`summarize_sweep` condenses it per point.
@@ -95,7 +95,16 @@ def sweep(
     design = make_design(
         scenario, grid=grid, lhs=lhs, sobol=sobol, csv=csv, points=points, replications=replications, seed=seed
     )
-    folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="sweep-"))
+    if out is None:
+        if monthly:
+            raise ChannelError("monthly series are kept on disk: give out=<folder> to keep them")
+        with tempfile.TemporaryDirectory(prefix="sweep-") as tmp:
+            table = sweep(
+                design, out=tmp, workers=workers, dask=dask, chunk_size=chunk_size, progress=progress, on_chunk=on_chunk
+            )
+        table.attrs["folder"] = None  # the runs lived in a temporary folder, now removed
+        return table
+    folder = Path(out)
     hint = 8 if dask else (default_workers() if workers is None else int(workers))
     size = chunk_size if chunk_size is not None else default_chunk_size(design, hint)
     if isinstance(size, bool) or int(size) < 1:

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from ..errors import ChannelError, ScenarioError
 from ..scenario import Scenario, load_scenario
@@ -142,6 +141,8 @@ class SweepDesign:
         seed: int = 0,
     ) -> SweepDesign:
         """``points`` Latin hypercube samples of the ranges (scipy.stats.qmc)."""
+        from scipy.stats import qmc
+
         scn, bounds = _ranges(base, ranges, points)
         unit = qmc.LatinHypercube(d=len(bounds), seed=np.random.default_rng([seed, 1])).random(points)
         return cls(scn, _scaled(scn, bounds, unit), int(replications), int(seed), "lhs", _bounds_spec(bounds))
@@ -156,6 +157,8 @@ class SweepDesign:
         seed: int = 0,
     ) -> SweepDesign:
         """``points`` scrambled Sobol samples of the ranges (best with a power of two)."""
+        from scipy.stats import qmc
+
         scn, bounds = _ranges(base, ranges, points)
         sampler = qmc.Sobol(d=len(bounds), scramble=True, seed=np.random.default_rng([seed, 2]))
         m = int(np.ceil(np.log2(points)))
@@ -262,7 +265,7 @@ def _ranges(base: ScenarioLike, ranges: Mapping[str, tuple[float, float]], point
 def _scaled(scn: Scenario, bounds: dict[str, tuple[float, float]], unit: np.ndarray) -> pd.DataFrame:
     lo = np.array([b[0] for b in bounds.values()])
     hi = np.array([b[1] for b in bounds.values()])
-    values = qmc.scale(unit, lo, hi)
+    values = lo + unit * (hi - lo)
     columns = {}
     for j, key in enumerate(bounds):
         col = values[:, j]

@@ -109,45 +109,67 @@ def run_sweep(
     in_flight: dict[Future, Chunk] = {}
     window = max(2, 2 * workers.parallelism)
     started = time.perf_counter()
+
+    def lost(chunk: Chunk, exc: BaseException) -> None:
+        """A chunk whose worker died goes back to the queue, up to MAX_ATTEMPTS times."""
+        attempts[chunk] += 1
+        if attempts[chunk] >= MAX_ATTEMPTS:
+            # Workers that die before any chunk finishes usually could not start at all.
+            hint = (
+                "; if this runs from a script, call it under `if __name__ == '__main__':` "
+                "(worker processes import the main module)"
+                if done == already
+                else ""
+            )
+            raise SweepError(
+                f"point {chunk.point}, replications {chunk.first}-{chunk.stop - 1}: its worker died "
+                f"{attempts[chunk]} times; finished chunks are kept (rerun with --resume){hint}"
+            ) from exc
+        queue.appendleft(chunk)
+
+    def pool_broke(exc: BaseException) -> None:
+        """Every task of a broken process pool is lost with it: requeue them all on a fresh pool."""
+        for future, chunk in in_flight.items():
+            future.cancel()
+            lost(chunk, exc)
+        in_flight.clear()
+        workers.renew()
+
     if on_chunk is not None:
         on_chunk(done, total)
     try:
         while queue or in_flight:
             while queue and len(in_flight) < window:
                 chunk = queue.popleft()
-                in_flight[workers.executor.submit(run_chunk, chunk_task(design, chunk, monthly))] = chunk
+                try:
+                    future = workers.executor.submit(run_chunk, chunk_task(design, chunk, monthly))
+                except BrokenProcessPool as exc:  # the pool broke since the last wait
+                    queue.appendleft(chunk)
+                    pool_broke(exc)
+                    continue
+                in_flight[future] = chunk
             finished_now, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            broken = False
+            broken: BaseException | None = None
             for future in finished_now:
                 chunk = in_flight.pop(future)
                 try:
                     kpis, series = future.result()
-                except Exception as exc:  # sorted below: a lost worker, or a real failure
+                except Exception as exc:  # sorted here: a lost worker, or a real failure
                     if not _worker_lost(exc):
                         raise SweepError(
                             f"point {chunk.point}, replications {chunk.first}-{chunk.stop - 1} failed: "
                             f"{type(exc).__name__}: {exc}"
                         ) from exc
-                    broken |= isinstance(exc, BrokenProcessPool)
-                    attempts[chunk] += 1
-                    if attempts[chunk] >= MAX_ATTEMPTS:
-                        raise SweepError(
-                            f"point {chunk.point}, replications {chunk.first}-{chunk.stop - 1}: its worker died "
-                            f"{attempts[chunk]} times; finished chunks are kept (rerun with --resume)"
-                        ) from exc
-                    queue.appendleft(chunk)
+                    lost(chunk, exc)
+                    if isinstance(exc, BrokenProcessPool):
+                        broken = exc
                     continue
                 store.write(chunk, kpis, series)
                 done += 1
                 if on_chunk is not None:
                     on_chunk(done, total)
-            if broken:
-                # Every task of a broken pool is lost with it: requeue them on a fresh pool.
-                for future, chunk in in_flight.items():
-                    future.cancel()
-                    queue.appendleft(chunk)
-                in_flight.clear()
-                workers.renew()
+            if broken is not None:
+                pool_broke(broken)
     finally:
         for future in in_flight:
             future.cancel()
