@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def money(x: float | None, currency: str = "") -> str:
@@ -16,3 +19,8 @@ def money(x: float | None, currency: str = "") -> str:
         if x >= limit:
             return f"{sign}{x / limit:,.2f}{suffix}{unit}"
     return f"{sign}{x:,.0f}{unit}"
+
+
+def printable(text: str) -> str:
+    """Text safe for a terminal: control characters (escape sequences, bells) shown escaped, as ``\\x1b``."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)

@@ -135,7 +135,8 @@ def test_report_renders_in_headless_chromium(browser, tmp_path):
     ):
         assert label in text
     # the headline numbers printed by the command are on the rendered page
-    headline = proc.stdout.strip().splitlines()[0]
+    name, headline = proc.stdout.strip().splitlines()[0].split(": ", 1)
+    assert name == "Baseline mid-size vendor"
     for part in headline.split("; "):
         assert part.split(": ", 1)[1] in text, part
 

@@ -7,16 +7,29 @@ import math
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from ..formatting import money
+from ..formatting import money, printable
 from ..scenario import Scenario, apply_assignments
 
+
+class PlainConsole(Console):
+    """A rich console for text that may come from scenario files: no markup, so '[...]' prints as
+    written, and control characters shown escaped, so a name cannot drive the terminal."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, highlight=False, emoji=False, **kwargs)
+
+    def render_str(self, text: str, **kwargs: Any) -> Any:
+        return super().render_str(printable(text), **kwargs)
+
+
 # Wide enough for the tables when the output is a file or a pipe (rich defaults to 80 columns).
-console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 120)
+console = PlainConsole(soft_wrap=False, width=None if sys.stdout.isatty() else 120)
 
 
 def positive_int(text: str) -> int:

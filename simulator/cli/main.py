@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import ChannelError
+from ..formatting import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -65,21 +66,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return int(args.handler(args) or EXIT_OK)
     except ChannelError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted: finished results are kept", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as exc:
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-        print(f"error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        print(printable(f"error: cannot use{where}: {exc.strerror or exc}"), file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         if debug:
             raise
         print(
-            f"error: internal error ({type(exc).__name__}: {exc}); "
-            "please report it, and rerun with --debug for the traceback",
+            printable(
+                f"error: internal error ({type(exc).__name__}: {exc}); "
+                "please report it, and rerun with --debug for the traceback"
+            ),
             file=sys.stderr,
         )
         return EXIT_FAILED

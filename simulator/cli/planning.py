@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from rich.table import Table
+from rich.text import Text
 
 from ..errors import ChannelError
 from ..planning import DEFAULT_REPLICATIONS, capacity, compare, scorecard, size_recruitment
@@ -224,17 +225,13 @@ def run_size(args: argparse.Namespace) -> int:
         tolerance=args.tolerance,
     )
     console.print(_curve_table(result))
-    console.print(("[bold]" if result.reachable else "[bold red]") + _escape(result.message) + "[/]")
+    console.print(result.message, style="bold" if result.reachable else "bold red")
     if result.reachable or result.decision == "recruitment.nurture_per_month":
         console.print(_implied_table(result))
     for note in result.notes:
-        console.print(f"note: {_escape(note)}")
+        console.print(f"note: {note}")
     console.print(f"({len(result.curve)} values tried in {result.seconds:.1f} s)")
     return 0
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
 
 
 def _curve_table(result: SizingResult) -> Table:
@@ -255,7 +252,7 @@ def _curve_table(result: SizingResult) -> Table:
         value = f"{int(r['value']):,}" if result.integer else f"{r['value']:.4g}"
         is_answer = result.reachable and r["value"] == result.value
         table.add_row(
-            f"[bold]{value}[/]" if is_answer else value,
+            Text(value, style="bold") if is_answer else value,
             f"{r['p_plan_met']:.3f}",
             f"{r['p_low']:.3f}-{r['p_high']:.3f}",
             "answer" if is_answer else ("meets" if r["meets"] else ""),
@@ -309,7 +306,7 @@ def run_compare(args: argparse.Namespace) -> int:
     for col in ("kind", "key", "A", "B"):
         changes.add_column(col)
     for _, r in result.changes.iterrows():
-        changes.add_row(r["kind"], r["key"], _escape(_value(r["a"])), _escape(_value(r["b"])))
+        changes.add_row(r["kind"], r["key"], _value(r["a"]), _value(r["b"]))
     if result.changes.empty:
         changes.add_row("-", "nothing: A and B are the same scenario", "", "")
     console.print(changes)
@@ -400,7 +397,7 @@ def run_scorecard(args: argparse.Namespace) -> int:
             money(r["revenue_t12m_per_partner"]),
             _share(r["revenue_share"]),
         ]
-        table.add_row(*[f"[bold]{c}[/]" for c in cells] if total else cells)
+        table.add_row(*[Text(c, style="bold") for c in cells] if total else cells)
     console.print(table)
     conc = card.concentration
     if not conc.empty:

@@ -40,6 +40,6 @@ def run_report(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     path = report.write(out)
-    console.print("; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in report.headline.items()))
+    console.print(f"{scenario.name}: " + "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in report.headline.items()))
     console.print(f"wrote {path}")
     return 0

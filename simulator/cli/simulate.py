@@ -7,6 +7,7 @@ import sys
 
 from ..engine.results import simulate
 from ..errors import ChannelError
+from ..formatting import printable
 from ..scenario import apply_assignments
 from .common import add_scenario_args, add_set_arg, console, load, output_folder, summary_table
 
@@ -72,7 +73,7 @@ def run_validate(args: argparse.Namespace) -> int:
         try:
             scn = apply_assignments(path, args.assignments)
         except ChannelError as exc:
-            print(f"error: {path}: {exc}", file=sys.stderr)
+            print(printable(f"error: {path}: {exc}"), file=sys.stderr)
             failed += 1
             continue
         console.print(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pandas as pd
 from rich.table import Table
 
 from ..errors import ChannelError
+from ..scenario import Scenario
 from ..sweeps import make_design, sensitivity, summarize_sweep, sweep
 from ..sweeps.design import parse_grid, parse_ranges
 from .common import add_scenario_args, console, fmt, load, positive_int
@@ -133,15 +135,19 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     )
     target = scenario.plan.revenue_target
     summary = summarize_sweep(table)
-    console.print(_points_table(summary, design.keys, scenario.currency, target is not None))
+    console.print(_points_table(summary, design.keys, scenario, target is not None))
     if len(summary) > SHOW_POINTS:
         console.print(f"(first {SHOW_POINTS} of {len(summary)} points)")
     console.print(f"table: {out / 'kpis'} (Parquet dataset; simulator.open_sweep('{out}') reads it)")
     return 0
 
 
-def _points_table(summary, keys: list[str], currency: str, with_plan: bool) -> Table:  # noqa: ANN001
-    table = Table(title=f"Revenue, last 12 months ({currency}), per point", title_justify="left", header_style="bold")
+def _points_table(summary: pd.DataFrame, keys: list[str], scenario: Scenario, with_plan: bool) -> Table:
+    table = Table(
+        title=f"{scenario.name}: revenue, last 12 months ({scenario.currency}), per point",
+        title_justify="left",
+        header_style="bold",
+    )
     table.add_column("point", justify="right")
     for key in keys:
         table.add_column(key, justify="right")

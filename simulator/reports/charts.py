@@ -32,9 +32,13 @@ STATE_COLOURS = {
 }
 
 
+def _plain(text: str) -> str:
+    """Scenario text for a chart: a '$' is text, not matplotlib math."""
+    return text.replace("$", r"\$")
+
+
 def _name(scenario: Any) -> str:
-    """A scenario's name for a chart title: a '$' in it is text, not matplotlib math."""
-    return scenario.name.replace("$", r"\$")
+    return _plain(scenario.name)
 
 
 def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Any]:
@@ -53,7 +57,7 @@ def money_axis(axis: Any, currency: str) -> None:
 
     axis.set_major_formatter(FuncFormatter(fmt))
     if currency:
-        axis.set_label_text(f"{axis.get_label_text()} ({currency})".strip())
+        axis.set_label_text(f"{axis.get_label_text()} ({_plain(currency)})".strip())
 
 
 def _bands(monthly: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -283,7 +287,7 @@ def sizing_chart(result: SizingResult) -> Figure:
             color=PALETTE[4],
             label=f"not reachable: best P = {result.best_probability:.0%} at {result.best_value:,.4g}",
         )
-    ax.set_xlabel(result.label if getattr(result, "label", None) else result.decision)
+    ax.set_xlabel(_plain(result.label if getattr(result, "label", None) else result.decision))
     ax.set_ylabel("probability of meeting the plan")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylim(-0.02, 1.02)
@@ -291,7 +295,7 @@ def sizing_chart(result: SizingResult) -> Figure:
     ax.legend(loc="lower right", fontsize=9)
     ax.set_title(
         f"{_name(result.scenario)}: P(revenue of the last 12 months >= "
-        f"{result.target:,.0f} {result.scenario.currency})",
+        f"{result.target:,.0f} {_plain(result.scenario.currency)})",
         loc="left",
     )
     return fig
@@ -326,7 +330,7 @@ def compare_chart(result: CompareResult) -> Figure:
         ]
         ax.set_yticks(y, labels, fontsize=8)
         ax.grid(axis="x", alpha=0.3)
-        ax.set_xlabel(f"B - A at month {scn_b.horizon_months} ({unit})")
+        ax.set_xlabel(f"B - A at month {scn_b.horizon_months} ({_plain(unit)})")
         if unit != "partners":
             money_axis(ax.xaxis, "")
     fig.text(0.01, 0.0, "dots: mean difference; bars: 90% interval of the paired differences", fontsize=8)

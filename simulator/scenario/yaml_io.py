@@ -140,11 +140,15 @@ def read_scenario_text(path: str | Path) -> str:
         raise ScenarioError(f"scenario file not found: {p}")
     if p.is_dir():
         raise ScenarioError(f"{p} is a folder, not a scenario file")
+    if not p.is_file():
+        raise ScenarioError(f"{p} is not a regular file (a device, a pipe or a socket); give a scenario file")
     try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
+        # Read one byte past the limit rather than trust the size the file reports.
+        with open(p, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            size = max(p.stat().st_size, len(raw))
             raise ScenarioError(f"{p} is {size / 1e6:.1f} MB; a scenario may be at most {MAX_FILE_BYTES / 1e6:.0f} MB")
-        raw = p.read_bytes()
     except OSError as exc:
         raise ScenarioError(f"cannot read {p}: {exc.strerror or exc}") from None
     try:
@@ -173,9 +177,10 @@ def source_notes(text: str) -> dict[str, str]:
         if line_no >= len(lines):
             return None
         line = lines[line_no]
+        # Find the comment's '#' outside quoted strings, then read the comment from the line as written.
         m = _COMMENT.search(_strip_quoted(line))
         if m:
-            return m.group(1).strip() or None
+            return line[m.start(1) :].strip() or None
         # A comment block right above the key.
         block: list[str] = []
         j = line_no - 1

@@ -101,7 +101,7 @@ def run_sweep(
     ``on_chunk(done, total)`` is called after each chunk is written (progress).
     """
     every = chunks_of(design, chunk_size)
-    finished = store.finished()
+    finished = store.finished(check=True)
     queue = deque(c for c in every if (c.point, c.block) not in finished)
     total, already = len(every), len(every) - len(queue)
     done = already

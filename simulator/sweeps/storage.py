@@ -140,14 +140,22 @@ class SweepStore:
 
     # -- chunks ---------------------------------------------------------------------
 
-    def finished(self) -> set[tuple[int, int]]:
-        """(point, block) of every chunk whose results are on disk."""
+    def finished(self, check: bool = False) -> set[tuple[int, int]]:
+        """(point, block) of every chunk whose results are on disk.
+
+        ``check`` reads each file's Parquet footer too (done on resume), so a
+        damaged file is reported instead of being counted as finished.
+        """
         if not self.kpi_dir.is_dir():
             return set()
         done = set()
         for entry in os.scandir(self.kpi_dir):
             m = _CHUNK.match(entry.name)
             if m:
+                if check:
+                    for folder in (self.kpi_dir, self.monthly_dir):
+                        if (folder / entry.name).exists() or folder is self.kpi_dir:
+                            _check_parquet(folder / entry.name)
                 done.add((int(m.group(1)), int(m.group(2))))
         return done
 
@@ -174,9 +182,31 @@ class SweepStore:
         files = sorted(p for p in folder.glob("chunk-*.parquet")) if folder.is_dir() else []
         if not files:
             raise ChannelError(f"{folder}: no finished chunks")
-        frame = pd.concat((pd.read_parquet(f, columns=columns) for f in files), ignore_index=True)
+        frame = pd.concat((_read_chunk(f, columns) for f in files), ignore_index=True)
         keys = [k for k in ("point", "replication", "month") if k in frame.columns]
         return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _damaged(path: Path, exc: Exception) -> ChannelError:
+    return ChannelError(
+        f"{path} is damaged ({type(exc).__name__}); delete it and run the sweep again with --resume to redo that chunk"
+    )
+
+
+def _check_parquet(path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
+        raise _damaged(path, exc) from None
+
+
+def _read_chunk(path: Path, columns: list[str] | None) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
+        raise _damaged(path, exc) from None
 
 
 def _first_difference(stored: dict, new: dict, stored_monthly: Any, monthly: bool) -> str:
