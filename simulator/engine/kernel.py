@@ -60,9 +60,8 @@ FLOWS: dict[str, tuple[tuple[State, State], ...]] = {
     "window_expiries": ((State.SIGNED, State.DORMANT),),
 }
 
-#: Every column of the monthly table after ``replication`` and ``month``.
-MONTHLY_COLUMNS: tuple[str, ...] = (
-    *STATE_LABELS,
+#: The month's flows: moves counted by their (from, to) states, and first deals and reactivations.
+FLOW_COLUMNS: tuple[str, ...] = (
     "nurtured",
     "signings",
     "activations",
@@ -73,6 +72,8 @@ MONTHLY_COLUMNS: tuple[str, ...] = (
     "lapses",
     "nurture_expiries",
     "window_expiries",
+)
+MONEY_COLUMNS = (
     "revenue",
     "revenue_t12m",
     "margin",
@@ -81,31 +82,18 @@ MONTHLY_COLUMNS: tuple[str, ...] = (
     "cost_onboarding",
     "cost_program",
     "contribution",
-    "earning_partners",
-    "signed_partners",
-    "top20_share",
-    "gini",
-    "hhi",
-    "top20_share_all",
-    "gini_all",
 )
-INTEGER_COLUMNS = frozenset(
-    (
-        *STATE_LABELS,
-        "nurtured",
-        "signings",
-        "activations",
-        "to_dormant",
-        "reactivations",
-        "exits",
-        "adoptions",
-        "lapses",
-        "nurture_expiries",
-        "window_expiries",
-        "earning_partners",
-        "signed_partners",
-    )
+PARTNER_COUNT_COLUMNS = ("earning_partners", "signed_partners")
+CONCENTRATION_COLUMNS = ("top20_share", "gini", "hhi", "top20_share_all", "gini_all")
+#: Every column of the monthly table after ``replication`` and ``month``.
+MONTHLY_COLUMNS: tuple[str, ...] = (
+    *STATE_LABELS,
+    *FLOW_COLUMNS,
+    *MONEY_COLUMNS,
+    *PARTNER_COUNT_COLUMNS,
+    *CONCENTRATION_COLUMNS,
 )
+INTEGER_COLUMNS = frozenset((*STATE_LABELS, *FLOW_COLUMNS, *PARTNER_COUNT_COLUMNS))
 
 
 class ChannelKernel:
@@ -355,16 +343,10 @@ class ChannelKernel:
 
         # Concentration of trailing-12-month revenue among earning / all signed partners.
         if not self.concentration:
-            for col in (
-                "earning_partners",
-                "signed_partners",
-                "top20_share",
-                "gini",
-                "hhi",
-                "top20_share_all",
-                "gini_all",
-            ):
-                rec[col][:, m] = -1 if col.endswith("partners") else np.nan
+            for col in PARTNER_COUNT_COLUMNS:
+                rec[col][:, m] = -1
+            for col in CONCENTRATION_COLUMNS:
+                rec[col][:, m] = np.nan
             return
         member = _IN_CHANNEL[self.pop.state[:, :K]] | (t12 > 0)
         conc = concentration_rows(t12, member)

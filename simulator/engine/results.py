@@ -14,7 +14,7 @@ from ..lifecycle.program import compile_program
 from ..lifecycle.states import STATE_LABELS
 from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
-from .kernel import INTEGER_COLUMNS, MONTHLY_COLUMNS, ChannelKernel
+from .kernel import CONCENTRATION_COLUMNS, INTEGER_COLUMNS, MONTHLY_COLUMNS, PARTNER_COUNT_COLUMNS, ChannelKernel
 from .population import NEVER
 
 BLOCK_ELEMENTS = 1 << 18  # replications x columns per block: keeps the working set in cache
@@ -234,6 +234,8 @@ def partner_frame(kernel: ChannelKernel) -> pd.DataFrame:
 
 # -- horizon figures ------------------------------------------------------------
 
+_TOTALS = ("nurtured", "signings", "activations")  # summed over months 1..horizon
+_AT_HORIZON = (*PARTNER_COUNT_COLUMNS, *CONCENTRATION_COLUMNS)
 KPI_COLUMNS = (
     "revenue_last_12m",
     "cost_last_12m",
@@ -242,31 +244,10 @@ KPI_COLUMNS = (
     "cost_total",
     "contribution_total",
     *STATE_LABELS,
-    "nurtured",
-    "signings",
-    "activations",
-    "earning_partners",
-    "signed_partners",
-    "top20_share",
-    "gini",
-    "hhi",
-    "top20_share_all",
-    "gini_all",
+    *_TOTALS,
+    *_AT_HORIZON,
 )
-
-
-_LAST = (
-    *STATE_LABELS,
-    "earning_partners",
-    "signed_partners",
-    "top20_share",
-    "gini",
-    "hhi",
-    "top20_share_all",
-    "gini_all",
-)
-_TOTALS = ("nurtured", "signings", "activations")
-_NEEDED = ("revenue_t12m", "revenue", "cost", "contribution", *_TOTALS, *_LAST)
+_NEEDED = ("revenue_t12m", "revenue", "cost", "contribution", *STATE_LABELS, *_TOTALS, *_AT_HORIZON)
 
 
 def kpi_table(replications: np.ndarray, columns: Mapping[str, np.ndarray], scenario: Scenario) -> pd.DataFrame:
@@ -287,11 +268,11 @@ def kpi_table(replications: np.ndarray, columns: Mapping[str, np.ndarray], scena
     out["contribution_last_12m"] = columns["contribution"][:, window].sum(axis=1)
     for col in ("revenue", "cost", "contribution"):
         out[f"{col}_total"] = columns[col][:, steps].sum(axis=1)
-    for col in _LAST[: len(STATE_LABELS)]:
+    for col in STATE_LABELS:
         out[col] = columns[col][:, H]
     for col in _TOTALS:
         out[col] = columns[col][:, steps].sum(axis=1)
-    for col in _LAST[len(STATE_LABELS) :]:
+    for col in _AT_HORIZON:
         out[col] = columns[col][:, H]
     if scenario.plan.revenue_target is not None:
         out["plan_met"] = out["revenue_last_12m"] >= scenario.plan.revenue_target

@@ -141,11 +141,7 @@ class SweepDesign:
         seed: int = 0,
     ) -> SweepDesign:
         """``points`` Latin hypercube samples of the ranges (scipy.stats.qmc)."""
-        from scipy.stats import qmc
-
-        scn, bounds = _ranges(base, ranges, points)
-        unit = qmc.LatinHypercube(d=len(bounds), seed=np.random.default_rng([seed, 1])).random(points)
-        return cls(scn, _scaled(scn, bounds, unit), int(replications), int(seed), "lhs", _bounds_spec(bounds))
+        return cls._sampled("lhs", base, ranges, points, replications, seed)
 
     @classmethod
     def sobol(
@@ -157,13 +153,27 @@ class SweepDesign:
         seed: int = 0,
     ) -> SweepDesign:
         """``points`` scrambled Sobol samples of the ranges (best with a power of two)."""
+        return cls._sampled("sobol", base, ranges, points, replications, seed)
+
+    @classmethod
+    def _sampled(
+        cls,
+        sampler: str,
+        base: ScenarioLike,
+        ranges: Mapping[str, tuple[float, float]],
+        points: int,
+        replications: int,
+        seed: int,
+    ) -> SweepDesign:
         from scipy.stats import qmc
 
         scn, bounds = _ranges(base, ranges, points)
-        sampler = qmc.Sobol(d=len(bounds), scramble=True, seed=np.random.default_rng([seed, 2]))
-        m = int(np.ceil(np.log2(points)))
-        unit = sampler.random_base2(m)[:points]  # a balanced prefix of the sequence
-        return cls(scn, _scaled(scn, bounds, unit), int(replications), int(seed), "sobol", _bounds_spec(bounds))
+        if sampler == "lhs":
+            unit = qmc.LatinHypercube(d=len(bounds), seed=np.random.default_rng([seed, 1])).random(points)
+        else:
+            sobol = qmc.Sobol(d=len(bounds), scramble=True, seed=np.random.default_rng([seed, 2]))
+            unit = sobol.random_base2(int(np.ceil(np.log2(points))))[:points]  # a balanced prefix
+        return cls(scn, _scaled(scn, bounds, unit), int(replications), int(seed), sampler, _bounds_spec(bounds))
 
     @classmethod
     def from_csv(cls, base: ScenarioLike, path: str | Path, replications: int = 100, seed: int = 0) -> SweepDesign:
