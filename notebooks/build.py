@@ -562,7 +562,7 @@ SIZING = [
         target) >= 90%:
 
         * every value tried runs the **same replications and seed** (common random numbers), so today's
-          partners behave identically in every run and the values differ only by what recruitment adds;
+          partners draw the same numbers in every run and the values differ by what recruitment adds;
         * the search starts at the scenario's value, steps up by doubling, then bisects on whole numbers;
         * each P(plan met) is an estimate from a finite number of futures, so it comes with a **Wilson 95%
           interval**: the range of true probabilities compatible with what was observed (with 200 futures and P

@@ -29,7 +29,8 @@ class PlainConsole(Console):
 
 
 # Wide enough for the tables when the output is a file or a pipe (rich defaults to 80 columns).
-console = PlainConsole(soft_wrap=False, width=None if sys.stdout.isatty() else 120)
+# Lines are never wrapped (a script can read each one whole); tables still fit the width.
+console = PlainConsole(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 
 
 def positive_int(text: str) -> int:

@@ -31,6 +31,7 @@ def run_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / f"{Path(args.scenario).stem}-report.html"
     if out.exists() and out.is_dir():
         out = out / f"{Path(args.scenario).stem}-report.html"
+    out.parent.mkdir(parents=True, exist_ok=True)  # an unusable --out fails now, not after the run
     report = build_report(
         scenario,
         compare_with=other,

@@ -56,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_simulate(args: argparse.Namespace) -> int:
     scenario = load(args)
     folder = output_folder(args.out, args.scenario)
+    folder.mkdir(parents=True, exist_ok=True)  # an unusable --out fails now, not after the run
     result = simulate(scenario, replications=args.replications, seed=args.seed, partners=not args.no_partners)
     target = scenario.plan.revenue_target
     title = f"{scenario.name}: {args.replications} replications, seed {args.seed}, {scenario.horizon_months} months" + (

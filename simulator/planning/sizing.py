@@ -5,8 +5,9 @@ Question 2 of MODEL.md. For a decision key (by default
 which P(revenue of the last 12 months >= target) >= confidence:
 
 * every value is run on the same replications and seed, so the values are
-  compared on common random numbers (today's partners have identical
-  trajectories in every run, and company ``j`` always takes draw ``j``);
+  compared on common random numbers (company ``j`` always takes draw ``j``,
+  so today's partners follow the same path in every run unless the peer
+  effect ties them to the recruits);
 * the search brackets from the scenario's current value (doubling the step
   up, or down while the plan is still met), then bisects (on integers for
   integer keys, to a tolerance for continuous ones);

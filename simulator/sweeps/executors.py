@@ -75,7 +75,7 @@ class Workers:
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",  # its HTTP server on a free loopback port, never 8787 shared
                 silence_logs=40,
             )
             self._client = Client(self._cluster)

@@ -103,6 +103,7 @@ class SweepStore:
                     f"{store.folder} already holds a sweep; pass --resume to finish it, or choose another --out"
                 )
             manifest = store.manifest()
+            store.remove_leftovers()
             stored = manifest.get("definition", {})
             if stored != definition or bool(manifest.get("monthly")) != bool(monthly):
                 raise ChannelError(
@@ -137,6 +138,13 @@ class SweepStore:
             return json.loads(self.manifest_path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise ChannelError(f"{self.manifest_path}: not a readable sweep manifest ({exc})") from None
+
+    def remove_leftovers(self) -> None:
+        """Delete temporary files a killed run left half-written (never counted as chunks)."""
+        for folder in (self.kpi_dir, self.monthly_dir, self.folder):
+            if folder.is_dir():
+                for leftover in folder.glob(".tmp-*"):
+                    leftover.unlink(missing_ok=True)
 
     # -- chunks ---------------------------------------------------------------------
 
