@@ -101,6 +101,25 @@ class Population:
     collaborating_months: np.ndarray  # int16 (R, W): completed stints only
 
 
+def fit_order(fit: np.ndarray, reachable: int) -> np.ndarray:
+    """Column order of the prospects: the ``reachable`` best-scored first, best first.
+
+    Only the prospects recruitment can reach within the horizon need ranking;
+    the rest keep a fixed order of their own (they never move), which spares a
+    full sort of the market in every replication.
+    """
+    n = fit.shape[1]
+    if reachable >= n:
+        return np.argsort(-fit, axis=1, kind="stable")
+    if reachable <= 0:
+        return np.broadcast_to(np.arange(n), fit.shape).copy()
+    split = np.argpartition(-fit, reachable - 1, axis=1)
+    top = split[:, :reachable]
+    ranked = np.take_along_axis(top, np.argsort(-np.take_along_axis(fit, top, axis=1), axis=1, kind="stable"), axis=1)
+    rest = np.sort(split[:, reachable:], axis=1)
+    return np.concatenate([ranked, rest], axis=1)
+
+
 def build_population(scenario: Scenario, streams: ReplicationStreams, reps: int) -> Population:
     """Draw potentials and fit scores and lay out today's channel and the market."""
     lay = Layout.of(scenario)
@@ -118,7 +137,7 @@ def build_population(scenario: Scenario, streams: ReplicationStreams, reps: int)
     log_pot_prospect = mu[pseg] + sigma[pseg] * z_prospect
     mean, sd = log_potential_moments(scenario)
     fit = recruitment.fit_scores(log_pot_prospect, mean, sd, scenario.recruitment.scoring_accuracy, noise)
-    order = np.argsort(-fit, axis=1, kind="stable")  # best-scored prospect first
+    order = fit_order(fit, lay.width - P)
 
     segment = np.empty((reps, N), np.int8)
     segment[:, :P] = lay.channel_segment

@@ -45,13 +45,17 @@ class ReplicationStreams:
         keys = [replication_seed(seed, r).generate_state(2, np.uint64) for r in replications]
         self._bitgens = [np.random.Philox(key=key) for key in keys]
         self._states = [bg.state for bg in self._bitgens]
+        for state in self._states:
+            state["buffer_pos"] = 4  # every block starts fresh: nothing buffered from the last one
+            state["has_uint32"] = 0
         self._gens = [np.random.Generator(bg) for bg in self._bitgens]
 
     def _at(self, i: int, month: int, purpose: Purpose) -> np.random.Generator:
         state = self._states[i]
-        state["state"]["counter"] = np.array([0, 0, month, int(purpose)], dtype=np.uint64)
-        state["buffer_pos"] = 4  # start a fresh block: nothing buffered from the last one
-        state["has_uint32"] = 0
+        counter = state["state"]["counter"]  # reused in place: this runs for every replication and month
+        counter[:2] = 0
+        counter[2] = month
+        counter[3] = int(purpose)
         self._bitgens[i].state = state
         return self._gens[i]
 

@@ -37,19 +37,20 @@ def concentration_rows(values: np.ndarray, member: np.ndarray, q: float = 0.2) -
             "gini_all": nan.copy(),
             "n_all": zero.copy(),
         }
-    key = np.where(member, values, -1.0).astype(np.float64)
-    desc = -np.sort(-key, axis=1)  # members first, largest first; non-members (-1) last
-    y = np.maximum(desc, 0.0)
+    # One ascending sort per row serves both measures: non-members (-1) first, then members, largest last.
+    dtype = np.float32 if values.dtype == np.float32 else np.float64
+    key = np.where(member, values, dtype(-1.0)).astype(dtype, copy=False)
+    y = np.maximum(np.sort(key, axis=1)[:, ::-1], dtype(0.0))  # largest first; non-members count as 0
     n_all = member.sum(axis=1)
     n = ((values > 0) & member).sum(axis=1)
-    total = y.sum(axis=1)
+    total = y.sum(axis=1, dtype=np.float64)
     rank = np.arange(1, width + 1, dtype=np.float64)
-    weighted = (y * rank).sum(axis=1)  # sum of k * y_k, largest first
+    weighted = np.multiply(y, rank, dtype=np.float64).sum(axis=1)  # sum of k * y_k, largest first
     with np.errstate(invalid="ignore", divide="ignore"):
         out = {
             "top_share": _top_share(y, n, total, q),
             "gini": _gini(n, weighted, total),
-            "hhi": np.where(total > 0, (y * y).sum(axis=1) / total**2, np.nan),
+            "hhi": np.where(total > 0, np.square(y, dtype=np.float64).sum(axis=1) / total**2, np.nan),
             "n": n,
             "top_share_all": _top_share(y, n_all, total, q),
             "gini_all": _gini(n_all, weighted, total),
@@ -64,7 +65,7 @@ def _top_share(y: np.ndarray, n: np.ndarray, total: np.ndarray, q: float) -> np.
     whole = np.floor(t).astype(np.int64)
     frac = t - whole
     cols = np.arange(y.shape[1])
-    top = (y * (cols[None, :] < whole[:, None])).sum(axis=1)
+    top = np.where(cols[None, :] < whole[:, None], y, 0).sum(axis=1, dtype=np.float64)
     nxt = np.take_along_axis(y, np.minimum(whole, y.shape[1] - 1)[:, None], axis=1)[:, 0]
     top = top + frac * np.where(whole < n, nxt, 0.0)
     return np.where((n > 0) & (total > 0), top / total, np.nan)
