@@ -34,9 +34,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("fork")
     elif "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(
-            ["simulator.engine.results", "simulator.sweeps.runner", "simulator.planning.sizing"]
-        )
+        context.set_forkserver_preload(PRELOAD)
     else:
         context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
