@@ -45,6 +45,18 @@ def small_channel(**sections) -> dict:
     return base
 
 
+def small_grid(replications: int = 12):
+    """A 2 x 2 grid sweep (activation window x nurturing) over the small 12-month channel, seed 7."""
+    from simulator.sweeps import SweepDesign
+
+    return SweepDesign.grid(
+        small_channel(horizon_months=12),
+        {"activation.window_months": [3, 6], "recruitment.nurture_per_month": [5, 15]},
+        replications=replications,
+        seed=7,
+    )
+
+
 @pytest.fixture
 def small() -> dict:
     return small_channel()

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 import pytest
-from conftest import BASELINE, ROOT, small_channel
+from conftest import BASELINE, ROOT, small_channel, small_grid
 
 import simulator as sim
 from simulator import ChannelError
@@ -40,9 +40,7 @@ SMALL = small_channel(horizon_months=12)
 
 @pytest.fixture(scope="module")
 def design():
-    return SweepDesign.grid(
-        SMALL, {"activation.window_months": [3, 6], "recruitment.nurture_per_month": [5, 15]}, replications=12, seed=7
-    )
+    return small_grid()
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,7 @@ from scipy import stats
 
 import simulator as sim
 from benchmarks.reference import ReferenceModel, simulate_reference
+from benchmarks.reference.model import COLUMNS as REFERENCE_COLUMNS
 
 CORE = {
     "name": "core lifecycle",
@@ -97,27 +98,7 @@ SHARP_REVENUE = {
     "growth": {"active": 0.2, "collaborating": 1.0, "volatility": 0.05},
 }
 
-COMPARED = (
-    "prospect",
-    "nurturing",
-    "signed",
-    "active",
-    "collaborating",
-    "dormant",
-    "churned",
-    "nurtured",
-    "signings",
-    "activations",
-    "to_dormant",
-    "reactivations",
-    "exits",
-    "adoptions",
-    "lapses",
-    "nurture_expiries",
-    "window_expiries",
-    "revenue",
-    "revenue_t12m",
-)
+COMPARED = REFERENCE_COLUMNS  # every column the reference records: states, flows, revenue
 HORIZON_FIGURES = ("revenue_t12m", "active", "collaborating", "dormant", "churned")
 REFERENCE_REPLICATIONS = 200
 ENGINE_REPLICATIONS = 2000

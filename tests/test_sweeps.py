@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, small_channel
+from conftest import ROOT, small_channel, small_grid
 
 import simulator as sim
 from simulator import ChannelError, ScenarioError
@@ -61,9 +61,7 @@ def test_bad_designs_are_refused_before_running(tmp_path):
 
 @pytest.fixture(scope="module")
 def design():
-    return SweepDesign.grid(
-        SMALL, {"activation.window_months": [3, 6], "recruitment.nurture_per_month": [5, 15]}, replications=12, seed=7
-    )
+    return small_grid()
 
 
 @pytest.fixture(scope="module")
@@ -126,9 +124,7 @@ def test_existing_folder_needs_resume_and_same_definition(design, serial_table):
     again = sweep(design, out=folder, workers=1, resume=True, monthly=True)
     assert again.attrs["run"]["ran"] == 0
     pd.testing.assert_frame_equal(again, serial_table, check_exact=True)
-    other = SweepDesign.grid(
-        SMALL, {"activation.window_months": [3, 6], "recruitment.nurture_per_month": [5, 15]}, replications=13, seed=7
-    )
+    other = small_grid(replications=13)
     with pytest.raises(ChannelError, match=r"defined differently .*replications"):
         sweep(other, out=folder, workers=1, resume=True, monthly=True)
 

@@ -34,6 +34,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from simulator.engine.kernel import FLOW_COLUMNS
 from simulator.scenario.loading import ScenarioLike, load_scenario
 from simulator.scenario.schema import Scenario
 
@@ -50,18 +51,7 @@ from .agents import (
     Partner,
 )
 
-FLOWS = (
-    "nurtured",
-    "signings",
-    "activations",
-    "to_dormant",
-    "reactivations",
-    "exits",
-    "adoptions",
-    "lapses",
-    "nurture_expiries",
-    "window_expiries",
-)
+FLOWS = FLOW_COLUMNS  # the month's flows, named as in the engine's monthly table
 #: Columns the DataCollector records, named like the engine's monthly table.
 COLUMNS = (*STATES, *FLOWS, "revenue", "revenue_t12m")
 
