@@ -24,3 +24,11 @@ def money(x: float | None, currency: str = "") -> str:
 def printable(text: str) -> str:
     """Text safe for a terminal: control characters (escape sequences, bells) shown escaped, as ``\\x1b``."""
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def count(n: int, noun: str) -> str:
+    """``n`` with its noun, singular or plural: '1 lever', '3 levers', '2,200 companies'."""
+    if n == 1:
+        return f"1 {noun}"
+    plural = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+    return f"{n:,} {plural}"

@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, run_cli
 
+from simulator.formatting import count
+
 
 def test_simulate_writes_tables(tmp_path):
     out = tmp_path / "run"
@@ -29,6 +31,20 @@ def test_validate_reports_each_file(tmp_path):
     assert "ok: " in proc.stdout
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "recruitment.win_share = 2" in lines[0]
+    assert "2,200 companies, 3 segments, 0 levers, 36 months" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("n", "noun", "text"),
+    [
+        (1, "lever", "1 lever"),
+        (0, "lever", "0 levers"),
+        (2200, "company", "2,200 companies"),
+        (1, "company", "1 company"),
+    ],
+)
+def test_counts_read_as_english(n, noun, text):
+    assert count(n, noun) == text
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import sys
 
 from ..engine.results import simulate
 from ..errors import ChannelError
-from ..formatting import printable
+from ..formatting import count, printable
 from ..scenario import apply_assignments
 from .common import add_scenario_args, add_set_arg, console, load, output_folder, summary_table
 
@@ -78,8 +78,8 @@ def run_validate(args: argparse.Namespace) -> int:
             failed += 1
             continue
         console.print(
-            f"ok: {path} ({scn.name}: {scn.companies:,} companies, "
-            f"{len(scn.market.segments)} segments, {len(scn.program.levers)} levers, "
-            f"{scn.horizon_months} months)"
+            f"ok: {path} ({scn.name}: {count(scn.companies, 'company')}, "
+            f"{count(len(scn.market.segments), 'segment')}, {count(len(scn.program.levers), 'lever')}, "
+            f"{count(scn.horizon_months, 'month')})"
         )
     return 2 if failed else 0
