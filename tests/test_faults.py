@@ -335,6 +335,25 @@ def recorded_pools(monkeypatch):
     return pools
 
 
+def test_a_fork_pool_forks_its_workers_before_any_other_thread_starts():
+    """Forking is only safe while Python runs one thread: a fork pool has all its workers at creation, so a
+    progress bar's thread started afterwards cannot be running when they fork."""
+    from simulator.engine.parallel import process_pool
+
+    pool = process_pool(2)
+    try:
+        if pool._mp_context.get_start_method() != "fork":
+            pytest.skip("this process already runs other threads: the pool starts from the fork server")
+        assert len(pool._processes) == 2
+        ticker = threading.Thread(target=time.sleep, args=(0.5,))
+        ticker.start()
+        assert pool.submit(os.getpid).result() in pool._processes
+        assert len(pool._processes) == 2  # no fork while the other thread ran
+        ticker.join()
+    finally:
+        pool.shutdown()
+
+
 def _kill_a_worker_of(pool) -> None:
     pid = next(iter(pool._processes))  # the pool's worker processes, by pid
     os.kill(pid, signal.SIGKILL)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
@@ -37,7 +38,15 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         context.set_forkserver_preload(PRELOAD)
     else:
         context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    if context.get_start_method() == "fork":
+        # A fork pool forks its workers at the first submit: do it now, while Python runs one thread
+        # here (a progress bar started next would make the fork unsafe). Python 3.12+ still warns,
+        # counting the native threads of BLAS and Arrow: those are idle and reset themselves in the child.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", r"This process .* is multi-threaded", DeprecationWarning)
+            pool.submit(os.getpid)
+    return pool
 
 
 class SerialExecutor(Executor):
