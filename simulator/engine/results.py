@@ -49,6 +49,20 @@ def block_size(scenario: Scenario) -> int:
     return int(np.clip(BLOCK_ELEMENTS // width, 1, 1024))
 
 
+def kernel_blocks(
+    scenario: Scenario,
+    seed: int,
+    reps: np.ndarray,
+    block: int | None = None,
+    concentration: bool = True,
+) -> Iterable[ChannelKernel]:
+    """The replications split into blocks, one kernel each at month 0 (the caller steps it)."""
+    schedule = compile_program(scenario)
+    block = block or block_size(scenario)
+    for start in range(0, reps.size, block):
+        yield ChannelKernel(scenario, seed, reps[start : start + block], schedule, concentration)
+
+
 def run_blocks(
     scenario: Scenario,
     seed: int,
@@ -57,10 +71,7 @@ def run_blocks(
     concentration: bool = True,
 ) -> Iterable[ChannelKernel]:
     """Run the replications block by block, yielding each finished kernel."""
-    schedule = compile_program(scenario)
-    block = block or block_size(scenario)
-    for start in range(0, reps.size, block):
-        kernel = ChannelKernel(scenario, seed, reps[start : start + block], schedule, concentration)
+    for kernel in kernel_blocks(scenario, seed, reps, block, concentration):
         yield kernel.run()
 
 

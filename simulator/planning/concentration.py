@@ -17,10 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..engine.kernel import ChannelKernel
-from ..engine.results import SimulationResult, block_size, check_seed, replication_indices
+from ..engine.results import SimulationResult, check_seed, kernel_blocks, replication_indices
 from ..errors import ChannelError
 from ..lifecycle.measurement import concentration_rows
-from ..lifecycle.program import compile_program
 from ..lifecycle.states import IN_CHANNEL, STATE_LABELS
 from ..scenario.loading import ScenarioLike
 from .common import as_scenario, bands
@@ -95,13 +94,10 @@ def concentration_trajectory(
         scn = as_scenario(scenario, overrides)
         reps = replication_indices(replications)
     seed = check_seed(seed)
-    schedule = compile_program(scn)
     months = scn.horizon_months + 1
-    block = block_size(scn)
     frames = []
-    for start in range(0, reps.size, block):
-        # The kernel's own concentration is skipped: it is measured here, with more.
-        kernel = ChannelKernel(scn, seed, reps[start : start + block], schedule, concentration=False)
+    # The kernel's own concentration is skipped: it is measured here, with more.
+    for kernel in kernel_blocks(scn, seed, reps, concentration=False):
         per_month = [_measure_kernel(kernel, q)]
         while not kernel.done:
             kernel.step()
