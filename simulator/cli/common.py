@@ -57,6 +57,11 @@ def add_scenario_args(parser: argparse.ArgumentParser, replications: int = 200) 
     """SCENARIO, --set, --replications and --seed."""
     parser.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
     add_set_arg(parser)
+    add_replication_args(parser, replications)
+
+
+def add_replication_args(parser: argparse.ArgumentParser, replications: int = 200) -> None:
+    """--replications and --seed."""
     parser.add_argument(
         "--replications",
         "-r",
@@ -66,6 +71,11 @@ def add_scenario_args(parser: argparse.ArgumentParser, replications: int = 200) 
         help=f"Monte Carlo replications (default {replications})",
     )
     parser.add_argument("--seed", "-s", type=seed_value, default=0, metavar="S", help="random seed (default 0)")
+
+
+def add_workers_arg(parser: argparse.ArgumentParser | argparse._ActionsContainer, what: str) -> None:
+    """--workers N / -w N: local processes for ``what``."""
+    parser.add_argument("--workers", "-w", type=positive_int, metavar="N", help=f"{what} (default: all cores)")
 
 
 def add_set_arg(parser: argparse.ArgumentParser) -> None:

@@ -19,15 +19,15 @@ from ..planning.sizing import SizingResult
 from ..scenario import apply_assignments
 from .common import (
     LABELS,
+    add_replication_args,
     add_scenario_args,
     add_set_arg,
+    add_workers_arg,
     console,
     fmt,
     load,
     money,
     output_folder,
-    positive_int,
-    seed_value,
 )
 
 
@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "activation.monthly_probability, lever:presales_support or program.levers[0].intensity",
     )
     s.add_argument("--tolerance", type=float, metavar="T", help="precision of a continuous decision (default per key)")
-    s.add_argument("--workers", type=positive_int, metavar="N", help="processes to use (default: all cores)")
+    add_workers_arg(s, "processes to use")
     s.set_defaults(handler=run_size)
 
     c = sub.add_parser(
@@ -79,8 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="both",
         help="override a key in both A and B (e.g. --set-both horizon_months=24)",
     )
-    c.add_argument("--replications", "-r", type=positive_int, default=200, metavar="N", help="replications (200)")
-    c.add_argument("--seed", "-s", type=seed_value, default=0, metavar="S", help="random seed (default 0)")
+    add_replication_args(c)
     c.add_argument("--out", "-o", metavar="DIR", help="also write differences.csv and changes.csv here")
     c.set_defaults(handler=run_compare)
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..reports.html import build_report
-from .common import add_scenario_args, console, load, positive_int
+from .common import add_scenario_args, add_workers_arg, console, load
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_scenario_args(p)
     p.add_argument("--compare", metavar="OTHER.yaml", help="add a what-if: OTHER against SCENARIO, paired")
     p.add_argument("--size", action="store_true", help="also size the recruitment that meets the plan")
-    p.add_argument("--workers", "-w", type=positive_int, metavar="N", help="processes for --size (default: all cores)")
+    add_workers_arg(p, "processes for --size")
     p.add_argument("--out", "-o", metavar="FILE", help="output file (default results/<scenario name>-report.html)")
     p.set_defaults(handler=run_report)
 

@@ -12,20 +12,14 @@ from ..errors import ChannelError
 from ..scenario import Scenario
 from ..sweeps import make_design, sensitivity, summarize_sweep, sweep
 from ..sweeps.design import parse_grid, parse_ranges
-from .common import add_scenario_args, console, fmt, load, positive_int
+from .common import add_scenario_args, add_workers_arg, console, fmt, load, positive_int
 
 SHOW_POINTS = 20
 
 
 def _add_execution_args(p: argparse.ArgumentParser) -> None:
     where = p.add_mutually_exclusive_group()
-    where.add_argument(
-        "--workers",
-        "-w",
-        type=positive_int,
-        metavar="N",
-        help="local worker processes (default: all cores; 1 runs in this process)",
-    )
+    add_workers_arg(where, "local worker processes; 1 runs in this process")
     where.add_argument(
         "--dask",
         metavar="ADDRESS",
