@@ -6,6 +6,18 @@ from statistics import NormalDist
 
 import numpy as np
 
+#: The quantiles every band of uncertainty reports (P10/P50/P90), beside the mean.
+QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
+
+
+def band_row(values: np.ndarray) -> dict[str, float]:
+    """Mean and P10/P50/P90 of one array (NaN left out)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return {"mean": np.nan, **dict.fromkeys(QUANTILES, np.nan)}
+    return {"mean": float(v.mean()), **{k: float(np.quantile(v, q)) for k, q in QUANTILES.items()}}
+
 
 def wilson_interval(successes: int | np.ndarray, n: int | np.ndarray, confidence: float = 0.95) -> tuple:
     """Wilson score interval of a binomial proportion: ``(low, high)``, floats for scalar input.

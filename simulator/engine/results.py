@@ -14,6 +14,7 @@ from ..lifecycle.program import compile_program
 from ..lifecycle.states import STATE_LABELS
 from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
+from ..stats import band_row
 from .kernel import CONCENTRATION_COLUMNS, INTEGER_COLUMNS, MONTHLY_COLUMNS, PARTNER_COUNT_COLUMNS, ChannelKernel
 from .population import NEVER
 
@@ -304,13 +305,7 @@ def summarize(kpis: pd.DataFrame, figures: Iterable[str] | None = None) -> pd.Da
     cols = [c for c in wanted if c != "p_plan_met" and (figures is not None or c in kpis)]
     rows = {}
     for col in cols:
-        v = kpis[col].astype(np.float64)
-        rows[col] = {
-            "mean": v.mean(),
-            "p10": v.quantile(0.10),
-            "p50": v.quantile(0.50),
-            "p90": v.quantile(0.90),
-        }
+        rows[col] = band_row(kpis[col].to_numpy(np.float64))
     table = pd.DataFrame.from_dict(rows, orient="index")
     if "plan_met" in kpis and "p_plan_met" in wanted:
         p = float(kpis["plan_met"].mean())

@@ -12,9 +12,9 @@ import pandas as pd
 from ..errors import ChannelError
 from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
+from ..stats import QUANTILES, band_row
 
-#: The quantiles every band reports (P10/P50/P90), beside the mean.
-QUANTILES = {"p10": 0.10, "p50": 0.50, "p90": 0.90}
+__all__ = ["QUANTILES", "as_scenario", "band_row", "bands", "check_confidence", "check_target"]
 
 
 def as_scenario(scenario: ScenarioLike, overrides: Mapping[str, Any] | None = None) -> Scenario:
@@ -66,12 +66,3 @@ def bands(values: pd.DataFrame, by: str | list[str] | None, columns: Iterable[st
     if by is not None:
         out = out.sort_values(keys[:-1], kind="stable").reset_index(drop=True)
     return out
-
-
-def band_row(values: np.ndarray) -> dict[str, float]:
-    """Mean and P10/P50/P90 of one array (NaN left out)."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[~np.isnan(v)]
-    if v.size == 0:
-        return {"mean": np.nan, **dict.fromkeys(QUANTILES, np.nan)}
-    return {"mean": float(v.mean()), **{k: float(np.quantile(v, q)) for k, q in QUANTILES.items()}}

@@ -43,7 +43,7 @@ from ..formatting import money
 from ..lifecycle.states import EARNING
 from ..scenario.loading import ScenarioLike
 from ..scenario.schema import Scenario
-from ..stats import wilson_interval
+from ..stats import band_row, wilson_interval
 from .common import as_scenario, check_confidence, check_target
 from .decisions import NURTURE, Decision, resolve
 
@@ -479,7 +479,6 @@ def _curve(evals: list[Evaluation], conf: float, horizon: int) -> pd.DataFrame:
     rows = []
     for e in evals:
         lo, hi = e.interval
-        rev = e.data["revenue"]
         rows.append(
             {
                 "value": e.value,
@@ -488,10 +487,7 @@ def _curve(evals: list[Evaluation], conf: float, horizon: int) -> pd.DataFrame:
                 "p_low": lo,
                 "p_high": hi,
                 "meets": e.probability >= conf,
-                "revenue_mean": float(rev.mean()),
-                "revenue_p10": float(np.quantile(rev, 0.1)),
-                "revenue_p50": float(np.quantile(rev, 0.5)),
-                "revenue_p90": float(np.quantile(rev, 0.9)),
+                **_revenue_band(e),
                 "signings_per_year": e.mean("signings") / years,
                 "recruitment_cost_per_year": (e.mean("cost_nurture") + e.mean("cost_onboarding")) / years,
             }
@@ -499,10 +495,14 @@ def _curve(evals: list[Evaluation], conf: float, horizon: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _revenue_band(e: Evaluation) -> dict[str, float]:
+    """``revenue_mean``, ``revenue_p10`` ... of the revenue of the last 12 months."""
+    return {f"revenue_{k}": v for k, v in band_row(e.data["revenue"]).items()}
+
+
 def _implied(e: Evaluation, scn: Scenario) -> dict[str, float]:
     years = scn.horizon_months / 12.0
     cost = e.mean("cost_nurture") + e.mean("cost_onboarding")
-    rev = e.data["revenue"]
     return {
         "signings_per_year": e.mean("signings") / years,
         "first_deals_per_year": e.mean("first_deals") / years,
@@ -515,10 +515,7 @@ def _implied(e: Evaluation, scn: Scenario) -> dict[str, float]:
         "program_cost_total": e.mean("cost_program"),
         "nurture_cost_total": e.mean("cost_nurture"),
         "onboarding_cost_total": e.mean("cost_onboarding"),
-        "revenue_mean": float(rev.mean()),
-        "revenue_p10": float(np.quantile(rev, 0.1)),
-        "revenue_p50": float(np.quantile(rev, 0.5)),
-        "revenue_p90": float(np.quantile(rev, 0.9)),
+        **_revenue_band(e),
         "recruited_revenue_mean": e.mean("recruited_revenue"),
         "channel_revenue_mean": e.mean("channel_revenue"),
     }
