@@ -13,6 +13,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from ..engine.kernel import CONCENTRATION_COLUMNS
 from ..formatting import money, printable
 from ..scenario import Scenario, apply_assignments
 
@@ -110,7 +111,7 @@ def fmt(figure: str, value: float, currency: str = "") -> str:
         return "-"
     if figure.startswith(("revenue", "cost", "contribution", "margin")):
         return money(value, "")
-    if figure in ("top20_share", "gini", "hhi", "top20_share_all", "gini_all", "p_plan_met") or figure.startswith("p_"):
+    if figure in CONCENTRATION_COLUMNS or figure.startswith("p_"):  # shares and probabilities
         return f"{100 * value:.1f}%"
     return f"{value:,.1f}" if abs(value - round(value)) > 1e-9 else f"{value:,.0f}"
 
