@@ -348,8 +348,7 @@ class ChannelKernel:
             for col in CONCENTRATION_COLUMNS:
                 rec[col][:, m] = np.nan
             return
-        member = _IN_CHANNEL[self.pop.state[:, :K]] | (t12 > 0)
-        conc = concentration_rows(t12, member)
+        conc = concentration_rows(t12, self.signed_or_earning(t12))
         rec["earning_partners"][:, m] = conc["n"]
         rec["signed_partners"][:, m] = conc["n_all"]
         rec["top20_share"][:, m] = conc["top_share"]
@@ -359,6 +358,11 @@ class ChannelKernel:
         rec["gini_all"][:, m] = conc["gini_all"]
 
     # -- views for results and the Mesa model ------------------------------
+
+    def signed_or_earning(self, t12: np.ndarray) -> np.ndarray:
+        """Who counts among "all signed partners" for concentration: in the channel, or still earning
+        (a partner who exited this year keeps its revenue). ``t12`` covers the first columns."""
+        return _IN_CHANNEL[self.pop.state[:, : t12.shape[1]]] | (t12 > 0)
 
     def trailing_revenue(self) -> np.ndarray:
         """Trailing-12-month revenue per company, ``(R, W)``."""

@@ -116,8 +116,7 @@ def concentration_trajectory(
 
 def _measure_kernel(kernel: ChannelKernel, q: float) -> dict[str, np.ndarray]:
     t12 = kernel.trailing_revenue()
-    member = np.isin(kernel.pop.state, IN_CHANNEL) | (t12 > 0)
-    return measure(t12, member, q)
+    return measure(t12, kernel.signed_or_earning(t12), q)
 
 
 def concentration_over_time(
