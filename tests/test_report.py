@@ -94,6 +94,17 @@ def test_scenario_text_is_escaped():
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; $5M plan" in html
 
 
+def test_a_what_if_leaves_the_outlook_of_the_scenario_unchanged():
+    """With --compare the scenario runs once, as A of the what-if: the outlook is the one without it."""
+    scn = sim.load_scenario(SCENARIOS / "baseline.yaml", horizon_months=12)
+    alone = build_report(scn, replications=8, seed=3)
+    other = scn.override(activation__window_months=9)
+    paired = build_report(scn, compare_with=other, replications=8, seed=3)
+    assert paired.headline["revenue_median"] == alone.headline["revenue_median"]
+    assert paired.headline["top20_share"] == alone.headline["top20_share"]
+    assert "compare_revenue" in paired.headline
+
+
 @pytest.fixture(scope="module")
 def browser():
     executable = find_chromium()

@@ -93,15 +93,17 @@ def build_report(
 ) -> Report:
     """Run what the report needs and render it (see :func:`write_report` to save it)."""
     scn = load_scenario(scenario)
-    result = simulate(scn, replications=replications, seed=seed)
+    if compare_with:
+        # The what-if's A is this very run (same scenario, seed and replications): run it once.
+        comparison = compare(scn, load_scenario(compare_with), replications=replications, seed=seed, partners=True)
+        result = comparison.a
+    else:
+        comparison, result = None, simulate(scn, replications=replications, seed=seed)
     cap = capacity(scn, replications=replications, seed=seed) if scn.plan.revenue_target else None
     sizing = (
         size_recruitment(scn, replications=replications, seed=seed, workers=workers)
         if size and scn.plan.revenue_target
         else None
-    )
-    comparison = (
-        compare(scn, load_scenario(compare_with), replications=replications, seed=seed) if compare_with else None
     )
     return render(result, cap, sizing, comparison)
 
