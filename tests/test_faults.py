@@ -209,16 +209,15 @@ def _fail_kpis_after(monkeypatch, n: int, exc: OSError, where: str) -> None:
     """Make the n-th kpis chunk write fail with ``exc``, either creating the temporary file or renaming it."""
     calls = {"n": 0}
     if where == "create":
-        real = pd.DataFrame.to_parquet
 
-        def to_parquet(self, path, *args, **kwargs):
-            if "kpis" in str(path):
+        def opening(path, *args, **kwargs):
+            if "kpis" in str(path) and Path(path).name.startswith(".tmp-"):
                 calls["n"] += 1
                 if calls["n"] == n:
                     raise exc
-            return real(self, path, *args, **kwargs)
+            return open(path, *args, **kwargs)
 
-        monkeypatch.setattr(pd.DataFrame, "to_parquet", to_parquet)
+        monkeypatch.setattr(storage_module, "open", opening, raising=False)  # shadows the builtin there
     else:
         real_replace = os.replace
 

@@ -15,7 +15,7 @@ from ..engine.parallel import default_workers
 from ..engine.population import Layout
 from ..errors import ChannelError
 from ..scenario.loading import ScenarioLike
-from ..stats import wilson_interval
+from ..stats import QUANTILES, wilson_interval
 from .design import SweepDesign
 from .executors import Workers
 from .runner import run_sweep
@@ -169,8 +169,8 @@ def summarize_sweep(
             raise ChannelError(f"no figure {fig!r} in the sweep table")
         g = grouped[fig]
         out[f"{fig}_mean"] = g.mean()
-        for q in (10, 50, 90):
-            out[f"{fig}_p{q}"] = g.quantile(q / 100)
+        for name, q in QUANTILES.items():
+            out[f"{fig}_{name}"] = g.quantile(q)
     met = None
     if target is not None:
         met = table["revenue_last_12m"] >= target

@@ -15,6 +15,7 @@ never from scenario content, so nothing can be written outside the folder.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -68,15 +69,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_parquet(path: Path, table: pd.DataFrame) -> None:
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    try:
-        table.to_parquet(tmp, index=False)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    buffer = io.BytesIO()
+    table.to_parquet(buffer, index=False)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 class SweepStore:
@@ -161,9 +156,9 @@ class SweepStore:
             m = _CHUNK.match(entry.name)
             if m:
                 if check:
-                    for folder in (self.kpi_dir, self.monthly_dir):
-                        if (folder / entry.name).exists() or folder is self.kpi_dir:
-                            _check_parquet(folder / entry.name)
+                    _check_parquet(Path(entry.path))
+                    if (self.monthly_dir / entry.name).exists():
+                        _check_parquet(self.monthly_dir / entry.name)
                 done.add((int(m.group(1)), int(m.group(2))))
         return done
 
