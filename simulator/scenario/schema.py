@@ -362,9 +362,9 @@ class Scenario(Section):
                 )
             seen.add(lever.name)
         if self.program.levers:
-            from ..lifecycle.program import compile_program
+            from ..lifecycle.program import check_growth
 
-            compile_program(self)  # refuses stacked effects the engine cannot represent
+            check_growth(self)  # refuses stacked effects the engine cannot represent
         return self
 
     # -- convenience -------------------------------------------------------
