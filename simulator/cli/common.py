@@ -78,6 +78,19 @@ def add_workers_arg(parser: argparse.ArgumentParser | argparse._ActionsContainer
     parser.add_argument("--workers", "-w", type=positive_int, metavar="N", help=f"{what} (default: all cores)")
 
 
+def add_executor_args(
+    parser: argparse.ArgumentParser, what: str = "local worker processes; 1 runs in this process"
+) -> None:
+    """--workers N | --dask ADDRESS|local: where the work runs (the one executor path)."""
+    where = parser.add_mutually_exclusive_group()
+    add_workers_arg(where, what)
+    where.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster on 127.0.0.1",
+    )
+
+
 def add_set_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--set",

@@ -19,10 +19,10 @@ from ..planning.sizing import SizingResult
 from ..scenario import apply_assignments
 from ..vocabulary import better
 from .common import (
+    add_executor_args,
     add_replication_args,
     add_scenario_args,
     add_set_arg,
-    add_workers_arg,
     console,
     fmt,
     load,
@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "activation.monthly_probability, lever:presales_support or program.levers[0].intensity",
     )
     s.add_argument("--tolerance", type=float, metavar="T", help="precision of a continuous decision (default per key)")
-    add_workers_arg(s, "processes to use")
+    add_executor_args(s)
     s.set_defaults(handler=run_size)
 
     c = sub.add_parser(
@@ -220,6 +220,7 @@ def run_size(args: argparse.Namespace) -> int:
         replications=args.replications,
         seed=args.seed,
         workers=args.workers,
+        dask=args.dask,
         tolerance=args.tolerance,
     )
     console.print(_curve_table(result))

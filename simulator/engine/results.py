@@ -9,37 +9,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import ChannelError
 from ..lifecycle.program import compile_program
 from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
 from ..stats import band_row
+from ..validation import FLAG, REPLICATIONS, SEED, validate_arguments
 from ..vocabulary import STATE_LABELS, VOCABULARY, kpi_columns
 from .kernel import INTEGER_COLUMNS, MONTHLY_COLUMNS, ChannelKernel
 from .population import NEVER
 
 BLOCK_ELEMENTS = 1 << 18  # replications x columns per block: keeps the working set in cache
-MAX_SEED = 2**63 - 1
 
 
 def replication_indices(replications: int | Iterable[int]) -> np.ndarray:
-    """Replication indices from a count (``0..n-1``) or an explicit list."""
-    if isinstance(replications, bool):
-        raise ChannelError("replications must be a whole number >= 1 or a list of indices")
-    if isinstance(replications, int | np.integer):
-        if replications < 1:
-            raise ChannelError(f"replications = {replications}: must be >= 1")
-        return np.arange(int(replications), dtype=np.int64)
-    reps = np.asarray(list(replications), dtype=np.int64)
-    if reps.size == 0 or (reps < 0).any() or len(np.unique(reps)) != reps.size:
-        raise ChannelError("replications must be distinct indices >= 0")
-    return reps
+    """Replication indices from a count (``0..n-1``) or an explicit list of distinct indices."""
+    return REPLICATIONS("replications", replications)
 
 
 def check_seed(seed: int) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= MAX_SEED:
-        raise ChannelError(f"seed = {seed!r}: must be a whole number between 0 and 2**63 - 1")
-    return int(seed)
+    """A seed: a whole number from 0 to 2**63 - 1."""
+    return SEED("seed", seed)
 
 
 def block_size(scenario: Scenario) -> int:
@@ -127,6 +116,7 @@ class SimulationResult:
         return written
 
 
+@validate_arguments(replications=REPLICATIONS, seed=SEED, partners=FLAG, concentration=FLAG)
 def simulate(
     scenario: ScenarioLike,
     replications: int | Iterable[int] = 100,
@@ -146,8 +136,7 @@ def simulate(
     ``concentration=False`` skips the monthly concentration measures (NaN).
     """
     scn = load_scenario(scenario, **overrides) if overrides or not isinstance(scenario, Scenario) else scenario
-    reps = replication_indices(replications)
-    seed = check_seed(seed)
+    reps = replications
     monthly, scorecards, levers, kpis = [], [], [], []
     for kernel in run_blocks(scn, seed, reps, concentration=concentration):
         monthly.append(monthly_frame(kernel))

@@ -24,6 +24,7 @@ import pandas as pd
 from ..engine.results import SimulationResult, simulate
 from ..scenario.loading import ScenarioLike
 from ..scenario.schema import Scenario, flat_keys
+from ..validation import FLAG, REPLICATIONS, SEED, validate_arguments
 from ..vocabulary import VOCABULARY, better
 from .common import as_scenario
 
@@ -62,6 +63,7 @@ class CompareResult:
         return self.changes.empty
 
 
+@validate_arguments(replications=REPLICATIONS, seed=SEED, partners=FLAG)
 def compare(
     a: ScenarioLike,
     b: ScenarioLike | None = None,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..errors import ChannelError, did_you_mean
 from ..lifecycle.program import MAX_ANNUAL_GROWTH, rate_multiplier_range
+from ..scenario.keys import dotted_key, keyword_key
 from ..scenario.schema import Scenario, flat_keys
 from ..vocabulary import GROWTH_RATES, RATES
 
@@ -59,7 +60,7 @@ class Decision:
     @property
     def override(self) -> str:
         """The ``section__key`` keyword that sets it."""
-        return re.sub(r"\[(\d+)\]", r".\1", self.key).replace(".", "__")
+        return keyword_key(self.key)
 
     def apply(self, scenario: Scenario, value: float) -> Scenario:
         """The scenario with this key set to ``value``."""
@@ -100,6 +101,8 @@ def _lever_problem(effects: dict[str, float]) -> str | None:
 def resolve(scenario: Scenario, key: str | None) -> Decision:
     """The :class:`Decision` for ``key`` (default: ``recruitment.nurture_per_month``), or a one-line error."""
     key = NURTURE if key is None else str(key).strip()
+    if not key.startswith("lever:"):
+        key = dotted_key(key)  # program.levers.0.intensity and program.levers[0].intensity alike
     if key.startswith("lever:"):
         return _lever_decision(scenario, key[len("lever:") :])
     m = _LEVER.match(key)

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ScenarioError, did_you_mean, one_of
+from .keys import dotted_key, key_parts, keyword_key
 from .schema import FrozenDict, Scenario
 from .yaml_io import parse_yaml, read_scenario_text, source_notes
 
@@ -53,7 +54,7 @@ def load_scenario(source: ScenarioLike, /, **overrides: Any) -> Scenario:
             f"{origin} must be a mapping of sections (market:, channel:, ...), not a {_yaml_type(data)}"
         )
     for key, value in overrides.items():
-        set_key(data, key.split("__"), value)
+        set_key(data, key_parts(key), value)
     scenario = validate(data)
     scenario._notes = FrozenDict(notes)  # private attribute, not part of the value
     return scenario
@@ -110,13 +111,13 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     value = parse_yaml(raw, f"--set {key}") if raw.strip() else None
     if raw.strip() and value is None and raw.strip() not in ("null", "~"):
         value = raw
-    return key.replace("__", "."), value
+    return dotted_key(key), value
 
 
 def apply_assignments(scenario: ScenarioLike, assignments: list[str] | None) -> Scenario:
     """Load a scenario with command-line ``key=value`` overrides."""
     pairs = [parse_assignment(a) for a in assignments or []]
-    return load_scenario(scenario, **{k.replace(".", "__"): v for k, v in pairs})
+    return load_scenario(scenario, **{keyword_key(k): v for k, v in pairs})
 
 
 def set_key(data: dict[str, Any], path: list[str], value: Any) -> None:
@@ -124,7 +125,7 @@ def set_key(data: dict[str, Any], path: list[str], value: Any) -> None:
     node: Any = data
     for i, part in enumerate(path):
         last = i == len(path) - 1
-        where = ".".join(path[: i + 1])
+        where = dotted_key(path[: i + 1])
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
                 raise ScenarioError(f"no item {part!r}; the list has {len(node)} item(s), numbered from 0", where)
@@ -163,7 +164,7 @@ def _one_line(exc: ValidationError, data: dict[str, Any]) -> ScenarioError:
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     inner = (first.get("ctx") or {}).get("error")
     if isinstance(inner, ScenarioError):
-        key = _join(loc + tuple(inner.key.replace("[", ".").replace("]", "").split(".")) if inner.key else loc)
+        key = _join(loc + tuple(key_parts(inner.key)) if inner.key else loc)
         return ScenarioError(f"{inner.problem}{more}", key or None)
     key = _join(loc)
     kind = first["type"]
@@ -310,15 +311,8 @@ def _fields_at(loc: tuple) -> list[str]:
 
 
 def _join(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if part in ("", None):
-            continue
-        if isinstance(part, int) or (isinstance(part, str) and part.isdigit()):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
+    parts = [str(p) for p in loc if p not in ("", None)]
+    return dotted_key(parts) if parts else ""
 
 
 def _yaml_type(value: Any) -> str:

@@ -30,6 +30,7 @@ from pydantic import (
 from ..errors import ScenarioError, did_you_mean, one_of
 from ..lifecycle.rates import RATE_KEYS, RATES, Phase
 from ..lifecycle.states import STATE_LABELS, State
+from .keys import key_parts
 
 
 class FrozenDict(dict):
@@ -391,7 +392,7 @@ class Scenario(Section):
     def get(self, key: str) -> Any:
         """Value at a dotted key, e.g. ``scenario.get("activation.window_months")``."""
         value: Any = self.to_dict()
-        for part in _split_key(key):
+        for part in key_parts(key):
             try:
                 value = value[int(part)] if isinstance(value, list) else value[part]
             except (KeyError, IndexError, ValueError, TypeError):
@@ -464,11 +465,6 @@ def _check_lever(lever: Lever, key: str, segments: tuple[str, ...], horizon: int
             )
 
 
-def _split_key(key: str) -> list[str]:
-    """``program.levers[2].months`` -> ``["program", "levers", "2", "months"]``."""
-    return [p for p in re.split(r"\.|\[|\]", key) if p != ""]
-
-
 def flat_keys(scenario: Scenario) -> list[str]:
     """Every dotted key of a scenario (leaves only), in file order."""
     out: list[str] = []
@@ -479,7 +475,7 @@ def flat_keys(scenario: Scenario) -> list[str]:
                 walk(v, f"{path}.{k}" if path else k)
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             for i, v in enumerate(value):
-                walk(v, f"{path}[{i}]")
+                walk(v, f"{path}[{i}]")  # the dotted spelling of scenario.keys
         else:
             out.append(path)
 

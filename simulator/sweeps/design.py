@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..errors import ChannelError, ScenarioError
 from ..scenario import Scenario, load_scenario
+from ..scenario.keys import dotted_key, keyword_key
 from ..scenario.loading import ScenarioLike
 from ..scenario.yaml_io import parse_yaml
 
@@ -33,9 +34,7 @@ SAMPLERS = ("grid", "lhs", "sobol", "csv", "points")
 FULL_CHECK = 1000  # points validated one by one; larger designs check each key's values
 
 
-def override_name(key: str) -> str:
-    """``program.levers[0].intensity`` -> ``program__levers__0__intensity``."""
-    return key.replace("[", ".").replace("]", "").replace(".", "__")
+override_name = keyword_key  # ``program.levers[0].intensity`` -> ``program__levers__0__intensity``
 
 
 def is_integer_key(base: Scenario, key: str) -> bool:
@@ -117,6 +116,7 @@ class SweepDesign:
         scn = load_scenario(base)
         if not values:
             raise ChannelError("a grid needs at least one key with values")
+        values = {dotted_key(k): v for k, v in values.items()}
         for key, vals in values.items():
             scn.get(key)  # the key must exist in the scenario
             if isinstance(vals, str) or not isinstance(vals, Sequence) or len(vals) == 0:
@@ -186,6 +186,7 @@ class SweepDesign:
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise ChannelError(f"{p}: not a readable CSV file ({str(exc).splitlines()[0]})") from None
         table = table.drop(columns=[c for c in ("point",) if c in table.columns])
+        table.columns = [dotted_key(str(c)) for c in table.columns]
         scn = load_scenario(base)
         for key in table.columns:
             scn.get(str(key))
@@ -208,6 +209,7 @@ class SweepDesign:
         """Explicit points (a DataFrame or a list of ``{key: value}`` dicts)."""
         scn = load_scenario(base)
         table = pd.DataFrame(list(points)) if not isinstance(points, pd.DataFrame) else points.copy()
+        table.columns = [dotted_key(str(c)) for c in table.columns]
         for key in table.columns:
             scn.get(str(key))
         return cls(scn, _table(table.to_dict("records"), list(table.columns)), int(replications), int(seed))
@@ -261,7 +263,7 @@ def _ranges(base: ScenarioLike, ranges: Mapping[str, tuple[float, float]], point
     if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < 1:
         raise ChannelError(f"--points {points!r}: must be a whole number >= 1")
     bounds = {}
-    for key, pair in ranges.items():
+    for key, pair in ((dotted_key(k), v) for k, v in ranges.items()):
         value = scn.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ChannelError(f"{key} = {value!r} is not a number; only numeric keys can take a range")
