@@ -176,6 +176,7 @@ WORKERS = Whole(1, 4096, optional=True)
 CONFIDENCE = Real(0.0, 1.0, low_open=True, high_open=True, optional=True)
 SHARE = Real(0.0, 1.0, low_open=True, high_open=True)
 POSITIVE_COUNT = Whole(1)
+TOP_FRACTION = Real(0.0, 1.0, low_open=True)
 FLAG = Flag()
 
 

@@ -21,6 +21,7 @@ from ..engine.results import SimulationResult, check_seed, kernel_blocks, replic
 from ..errors import ChannelError
 from ..lifecycle.measurement import concentration_rows
 from ..scenario.loading import ScenarioLike
+from ..validation import TOP_FRACTION
 from ..vocabulary import signed_or_earning, state_codes
 from .common import as_scenario, bands
 
@@ -38,9 +39,8 @@ MEASURES = (
 
 
 def _check_q(q: float) -> float:
-    if isinstance(q, bool) or not isinstance(q, int | float) or not 0.0 < q <= 1.0:
-        raise ChannelError(f"q = {q!r}: the top share needs a fraction of partners in (0, 1], e.g. 0.2")
-    return float(q)
+    """The fraction of partners a top share counts, in (0, 1] (e.g. 0.2)."""
+    return TOP_FRACTION("q", q)
 
 
 def measure(values: np.ndarray, member: np.ndarray, q: float = 0.2) -> dict[str, np.ndarray]:

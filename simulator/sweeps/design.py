@@ -29,6 +29,7 @@ from ..scenario import Scenario, load_scenario
 from ..scenario.keys import dotted_key, keyword_key
 from ..scenario.loading import ScenarioLike
 from ..scenario.yaml_io import parse_yaml
+from ..validation import POSITIVE_COUNT, SEED
 
 SAMPLERS = ("grid", "lhs", "sobol", "csv", "points")
 FULL_CHECK = 1000  # points validated one by one; larger designs check each key's values
@@ -75,12 +76,8 @@ class SweepDesign:
     ranges: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if isinstance(self.replications, bool) or not isinstance(self.replications, int | np.integer):
-            raise ChannelError(f"replications = {self.replications!r}: must be a whole number >= 1")
-        if self.replications < 1:
-            raise ChannelError(f"replications = {self.replications}: must be >= 1")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or not 0 <= self.seed < 2**63:
-            raise ChannelError(f"seed = {self.seed!r}: must be a whole number between 0 and 2**63 - 1")
+        object.__setattr__(self, "replications", POSITIVE_COUNT("replications", self.replications))
+        object.__setattr__(self, "seed", SEED("seed", self.seed))
         if len(self.points) == 0:
             raise ChannelError("the sweep has no points")
         self._validate_points()
