@@ -54,7 +54,7 @@ def load_scenario(source: ScenarioLike, /, **overrides: Any) -> Scenario:
             f"{origin} must be a mapping of sections (market:, channel:, ...), not a {_yaml_type(data)}"
         )
     for key, value in overrides.items():
-        set_key(data, key_parts(key), value)
+        set_key(data, key_parts(key), _plain_value(value))
     scenario = validate(data)
     scenario._notes = FrozenDict(notes)  # private attribute, not part of the value
     return scenario
@@ -313,6 +313,21 @@ def _fields_at(loc: tuple) -> list[str]:
 def _join(loc: tuple) -> str:
     parts = [str(p) for p in loc if p not in ("", None)]
     return dotted_key(parts) if parts else ""
+
+
+def _plain_value(value: Any) -> Any:
+    """numpy numbers and arrays as the Python values a scenario file would hold (np.int64(12) -> 12)."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, list | tuple):
+        return [_plain_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _plain_value(v) for k, v in value.items()}
+    return value
 
 
 def _yaml_type(value: Any) -> str:

@@ -66,6 +66,8 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 Count = Annotated[int, Field(ge=0)]
 Months = Annotated[int, Field(ge=1, le=600)]
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Names the output tables use for themselves (scorecard totals): no segment may take them.
+RESERVED_NAMES = ("all", "total", "none")
 
 
 class Section(BaseModel):
@@ -110,9 +112,16 @@ class Market(Section):
                     f"segment name {name!r} must be lower case letters, digits and _",
                     "segments",
                 )
-            if name in STATE_LABELS:
+            if name in STATE_LABELS or name in RESERVED_NAMES:
                 raise ScenarioError(
-                    f"segment name {name!r} is a lifecycle state; choose another name",
+                    f"segment name {name!r} is reserved (a lifecycle state, or a name the outputs use for "
+                    f"totals: {one_of(RESERVED_NAMES)}); choose another name",
+                    "segments",
+                )
+            if "__" in name:
+                raise ScenarioError(
+                    f"segment name {name!r} contains '__', which keyword overrides use to separate keys; "
+                    "use single underscores",
                     "segments",
                 )
         _check_shares({k: s.share for k, s in self.segments.items()}, "segments")
@@ -198,7 +207,7 @@ class Economics(Section):
 class Plan(Section):
     """The sales plan: revenue wanted in the last 12 months of the horizon."""
 
-    revenue_target: NonNegative | None = None
+    revenue_target: Annotated[float, Field(gt=0.0)] | None = None
     confidence: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9
 
 
@@ -279,8 +288,10 @@ class Lever(Section):
 
     @model_validator(mode="after")
     def _check_effects(self) -> Lever:
-        if not NAME.match(self.name):
-            raise ScenarioError(f"lever name {self.name!r} must be lower case letters, digits and _", "name")
+        if not NAME.match(self.name) or "__" in self.name:
+            raise ScenarioError(
+                f"lever name {self.name!r} must be lower case letters, digits and single underscores", "name"
+            )
         for key in self.effects:
             if key not in RATES:
                 raise ScenarioError(
