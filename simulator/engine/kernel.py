@@ -42,7 +42,7 @@ from ..vocabulary import (
     monthly_columns,
     signed_or_earning,
 )
-from .population import NEVER, NO_DEADLINE, build_population
+from .population import NEVER, NO_DEADLINE, build_population, history_per_month
 from .streams import ReplicationStreams
 from .transitions import thresholds
 
@@ -115,7 +115,8 @@ class ChannelKernel:
         # Buffers reused every month.
         self._u = np.zeros((R, W), np.float32)
         self._z = np.zeros((R, W), np.float32)
-        self._ring = np.zeros((12, R, W), np.float32)  # revenue of the last 12 months
+        # Revenue of the last 12 months, in float64 so trailing figures add up to the cent.
+        self._ring = np.zeros((12, R, W), np.float64)
         self._run_rate_year_ago: np.ndarray | None = None
         self.record: dict[str, np.ndarray] = {
             c: np.zeros((R, self.horizon + 1), np.int64 if c in INTEGER_COLUMNS else np.float64)
@@ -128,6 +129,8 @@ class ChannelKernel:
         K = lay.partners
         rev0 = self.pop.run_rate[:, :K] * self._earn_mult[0].ravel()[self.rcode[:, :K] - self._row]
         self._ring[:, :, :K] = rev0
+        if scenario.channel.partner_list is not None:
+            self._ring[:, :, :K] = history_per_month(scenario)  # the partner list's own history
         if self.horizon <= 12:
             self._run_rate_year_ago = self.pop.run_rate.copy()
         self._record(

@@ -210,10 +210,15 @@ def partner_frame(kernel: ChannelKernel) -> pd.DataFrame:
     first_known = np.where((first != NEVER) & ~np.isnan(signed), first, np.nan)
     t12 = kernel.trailing_revenue()[rows, cols]
     segments = kernel.scenario.segment_names
+    company = pop.company[rows, cols].astype(np.int64)
+    listed = kernel.scenario.channel.partner_list
+    ids = np.array([*listed.partner_id, None] if listed is not None else [None], dtype=object)
+    partner_id = pd.array(ids[np.where(company < lay.partners, company, ids.size - 1)], dtype="string")
     frame = pd.DataFrame(
         {
             "replication": kernel.replications[rows],
-            "company": pop.company[rows, cols].astype(np.int64),
+            "company": company,
+            "partner_id": partner_id,
             "segment": pd.Categorical.from_codes(pop.segment[rows, cols], categories=list(segments)),
             "cohort": pd.Categorical.from_codes(recruited.astype(np.int8), categories=["current", "recruited"]),
             "state": pd.Categorical.from_codes(pop.state[rows, cols], categories=list(STATE_LABELS)),

@@ -78,6 +78,7 @@ def read_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, dict[str, 
     if not isinstance(data, dict):
         return data, notes
     data.setdefault("name", path.stem)
+    _resolve_paths(data, path.parent)
     base = data.pop("extends", None)
     if base is None:
         return data, notes
@@ -93,6 +94,19 @@ def read_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, dict[str, 
         raise ScenarioError(f"{base} is not a mapping of sections", "extends")
     base_data.pop("description", None)  # a description belongs to its own file
     return _merge(base_data, data), {**base_notes, **notes}
+
+
+#: Keys that name a file, read relative to the scenario file that names it.
+FILE_KEYS = (("channel", "partner_list"),)
+
+
+def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make the file names a scenario gives (``channel.partner_list``) relative to its own folder."""
+    for section, key in FILE_KEYS:
+        node = data.get(section)
+        if isinstance(node, dict) and isinstance(node.get(key), str) and node[key].strip():
+            given = Path(node[key].strip())
+            node[key] = str(given if given.is_absolute() else (folder / given))
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
