@@ -100,11 +100,17 @@ def add_set_arg(parser: argparse.ArgumentParser) -> None:
         dest="assignments",
         help="override a scenario key, e.g. --set activation.window_months=9 (repeatable)",
     )
+    parser.add_argument(
+        "--no-uncertainty",
+        action="store_true",
+        help="leave out the scenario's uncertainty: section (parameters fixed: the future's noise alone)",
+    )
 
 
 def load(args: argparse.Namespace, path: str | None = None) -> Scenario:
     """The scenario named on the command line, with its --set overrides."""
-    return apply_assignments(path or args.scenario, args.assignments)
+    scenario = apply_assignments(path or args.scenario, args.assignments)
+    return scenario.without_uncertainty() if getattr(args, "no_uncertainty", False) else scenario
 
 
 def output_folder(value: str | None, scenario_path: str) -> Path:

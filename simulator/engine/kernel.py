@@ -42,6 +42,7 @@ from ..vocabulary import (
     monthly_columns,
     signed_or_earning,
 )
+from .parameters import ReplicationParameters
 from .population import NEVER, NO_DEADLINE, build_population, history_per_month
 from .streams import ReplicationStreams
 from .transitions import thresholds
@@ -95,14 +96,15 @@ class ChannelKernel:
         self.schedule = schedule if schedule is not None else compile_program(scenario)
         self.streams = ReplicationStreams(self.seed, self.replications.tolist())
         R = self.R = len(self.replications)
-        self.pop = build_population(scenario, self.streams, R)
+        self.params = ReplicationParameters.draw(scenario, self.streams, R)
+        self.pop = build_population(scenario, self.streams, R, self.params)
         lay = self.layout = self.pop.layout
         G = self.G = len(scenario.market.segments)
         W = lay.width
         self.month = 0
 
         # Per-month tables (small), built once.
-        self._drift, self._sd = growth_tables(scenario, self.schedule)
+        self._drift, self._sd = growth_tables(self.params, self.schedule)  # (1 or R, H+1, S, G)
         self._earn_mult = revenue_multipliers(self.schedule)
         self._row = (np.arange(R, dtype=np.int32) * (S * G))[:, None]
         # rcode = row offset + state * G + segment: one gather reads any per-(r, s, g) table.
@@ -173,7 +175,7 @@ class ChannelKernel:
         share = collaboration.collaborating_share(
             self.counts[:, State.ACTIVE].sum(1), self.counts[:, State.COLLABORATING].sum(1)
         )
-        cum = thresholds(month_hazards(scn, self.schedule, m, share))  # (R, S, G, MAX_MOVES)
+        cum = thresholds(month_hazards(self.params, self.schedule, m, share))  # (R, S, G, MAX_MOVES)
         leave = np.ascontiguousarray(cum[..., -1]).ravel()
 
         # 3. Who moves: a random move, or a nurture period / activation window running out.
@@ -185,8 +187,8 @@ class ChannelKernel:
         # 4. Growth by start-of-month state (non-earning states have zero drift and noise).
         if K > 0:
             z = self.streams.normal(self._z[:, :K], m)
-            drift = np.tile(self._drift[m].ravel().astype(np.float32), R)
-            sd = np.tile(self._sd[m].ravel().astype(np.float32), R)
+            drift = self._per_row(self._drift[:, m])
+            sd = self._per_row(self._sd[:, m])
             factor = sd.take(rcode)
             factor *= z
             factor += drift.take(rcode)
@@ -219,6 +221,10 @@ class ChannelKernel:
         self._ring[m % 12, :, :K] = rev
         self.month = m
         self._record(m, K, rev, transitions, activations, reactivations, signings_by_seg)
+
+    def _per_row(self, table: np.ndarray) -> np.ndarray:
+        """A month's ``(1 or R, S, G)`` table as float32, one ``S * G`` block per replication (gathered by rcode)."""
+        return np.ascontiguousarray(np.broadcast_to(table, (self.R, *table.shape[1:])), dtype=np.float32).ravel()
 
     def _apply(
         self,
@@ -273,7 +279,7 @@ class ChannelKernel:
         reactivations: np.ndarray,
         signings_by_seg: np.ndarray,
     ) -> None:
-        rec, scn, sched = self.record, self.scenario, self.schedule
+        rec, sched = self.record, self.schedule
         counts = self.counts
         by_state = counts.sum(axis=2)
         for s in State:
@@ -288,10 +294,11 @@ class ChannelKernel:
         rec["revenue"][:, m] = revenue
         rec["revenue_t12m"][:, m] = t12.sum(axis=1, dtype=np.float64)
 
-        econ = scn.economics
+        par = self.params
         signings = rec["signings"][:, m]
-        cost_nurture = by_state[:, State.NURTURING] * econ.nurture_cost_per_month if m else 0.0
-        cost_onboarding = signings * econ.onboarding_cost
+        nurture_cost = par.per_replication("economics.nurture_cost_per_month")
+        cost_nurture = by_state[:, State.NURTURING] * nurture_cost if m else 0.0
+        cost_onboarding = signings * par.per_replication("economics.onboarding_cost")
         if sched.lever_names and m > 0:
             rev_sg = None
             if sched.has_revenue_share:
@@ -308,7 +315,7 @@ class ChannelKernel:
             self.lever_cost[:, m] = lever
         cost_program = self.lever_cost[:, m].sum(axis=1)
         cost = cost_nurture + cost_onboarding + cost_program
-        margin = econ.gross_margin * revenue
+        margin = par.per_replication("economics.gross_margin") * revenue
         rec["margin"][:, m] = margin
         rec["cost_nurture"][:, m] = cost_nurture
         rec["cost_onboarding"][:, m] = cost_onboarding

@@ -116,7 +116,7 @@ class SimulationResult:
         return written
 
 
-@validate_arguments(replications=REPLICATIONS, seed=SEED, partners=FLAG, concentration=FLAG)
+@validate_arguments(replications=REPLICATIONS, seed=SEED, partners=FLAG, concentration=FLAG, uncertainty=FLAG)
 def simulate(
     scenario: ScenarioLike,
     replications: int | Iterable[int] = 100,
@@ -124,6 +124,7 @@ def simulate(
     *,
     partners: bool = True,
     concentration: bool = True,
+    uncertainty: bool = True,
     **overrides: object,
 ) -> SimulationResult:
     """Simulate a scenario: ``replications`` Monte Carlo runs from ``seed``.
@@ -134,8 +135,13 @@ def simulate(
     however many others run beside it. ``partners=False`` skips the
     per-partner scorecard (saves memory on very large runs);
     ``concentration=False`` skips the monthly concentration measures (NaN).
+    With an ``uncertainty:`` section each replication draws its own values of
+    the listed keys; ``uncertainty=False`` leaves the section out (the future's
+    noise alone).
     """
     scn = load_scenario(scenario, **overrides) if overrides or not isinstance(scenario, Scenario) else scenario
+    if not uncertainty:
+        scn = scn.without_uncertainty()
     reps = replications
     monthly, scorecards, levers, kpis = [], [], [], []
     for kernel in run_blocks(scn, seed, reps, concentration=concentration):
@@ -212,8 +218,11 @@ def partner_frame(kernel: ChannelKernel) -> pd.DataFrame:
     segments = kernel.scenario.segment_names
     company = pop.company[rows, cols].astype(np.int64)
     listed = kernel.scenario.channel.partner_list
-    ids = np.array([*listed.partner_id, None] if listed is not None else [None], dtype=object)
-    partner_id = pd.array(ids[np.where(company < lay.partners, company, ids.size - 1)], dtype="string")
+    if listed is not None:  # the vendor's own keys for today's partners; recruits have none yet
+        ids = np.array([*listed.partner_id, None], dtype=object)
+        partner_id = pd.array(ids[np.where(company < lay.partners, company, ids.size - 1)], dtype="string")
+    else:
+        partner_id = pd.array([None] * company.size, dtype="string")
     frame = pd.DataFrame(
         {
             "replication": kernel.replications[rows],

@@ -18,20 +18,21 @@ from .rates import RATE_INDEX
 from .states import State
 
 if TYPE_CHECKING:
+    from ..engine.parameters import ReplicationParameters
     from ..scenario.schema import Scenario
 
 
-def signing_hazard(scenario: Scenario, lever: np.ndarray) -> np.ndarray:
-    """Monthly hazard of signing with us, per segment.
+def signing_hazard(params: ReplicationParameters, lever: np.ndarray) -> np.ndarray:
+    """Monthly hazard of signing with us, per segment (and replication, with uncertain parameters).
 
     Levers scale the hazard of ``win_share`` (a probability), then each of the
     ``vendor_signings_per_year`` signings is ours with that share:
     ``h = signings_per_year * win_share / 12``.
     """
-    w = scenario.recruitment.win_share
+    w = params.value("recruitment.win_share")
     m = lever[RATE_INDEX["recruitment.win_share"], State.NURTURING]
     win = 1.0 - np.power(1.0 - w, m)
-    return scenario.market.vendor_signings_per_year * win / 12.0
+    return params.value("market.vendor_signings_per_year") * win / 12.0
 
 
 def monthly_signing_probability(scenario: Scenario) -> float:
@@ -40,10 +41,17 @@ def monthly_signing_probability(scenario: Scenario) -> float:
     return float(-np.expm1(-scenario.market.vendor_signings_per_year * r.win_share / 12.0))
 
 
-def fit_scores(log_potential: np.ndarray, mean: float, sd: float, accuracy: float, noise: np.ndarray) -> np.ndarray:
-    """Observed fit scores with correlation ``accuracy`` to log potential."""
-    z = (log_potential - mean) / sd if sd > 0 else np.zeros_like(log_potential)
-    return accuracy * z + np.sqrt(max(0.0, 1.0 - accuracy**2)) * noise
+def fit_scores(
+    log_potential: np.ndarray,
+    mean: float | np.ndarray,
+    sd: float | np.ndarray,
+    accuracy: float | np.ndarray,
+    noise: np.ndarray,
+) -> np.ndarray:
+    """Observed fit scores with correlation ``accuracy`` to log potential (arrays broadcast per replication)."""
+    sd = np.asarray(sd, dtype=np.float64)
+    z = np.where(sd > 0, (log_potential - mean) / np.where(sd > 0, sd, 1.0), 0.0)
+    return accuracy * z + np.sqrt(np.maximum(0.0, 1.0 - np.square(accuracy))) * noise
 
 
 def select_for_nurturing(

@@ -63,7 +63,7 @@ class CompareResult:
         return self.changes.empty
 
 
-@validate_arguments(replications=REPLICATIONS, seed=SEED, partners=FLAG)
+@validate_arguments(replications=REPLICATIONS, seed=SEED, partners=FLAG, uncertainty=FLAG)
 def compare(
     a: ScenarioLike,
     b: ScenarioLike | None = None,
@@ -71,6 +71,7 @@ def compare(
     seed: int = 0,
     *,
     partners: bool = False,
+    uncertainty: bool = True,
     **overrides: object,
 ) -> CompareResult:
     """Run A and B on the same random draws and report their paired differences.
@@ -80,8 +81,8 @@ def compare(
     ``compare(a)`` compares A with itself and every difference is exactly 0).
     ``partners=True`` keeps each run's partner scorecard.
     """
-    scn_a = as_scenario(a)
-    scn_b = as_scenario(scn_a if b is None else b, overrides)
+    scn_a = as_scenario(a, uncertainty=uncertainty)
+    scn_b = as_scenario(scn_a if b is None else b, overrides, uncertainty)
     res_a = simulate(scn_a, replications=replications, seed=seed, partners=partners)
     res_b = simulate(scn_b, replications=replications, seed=seed, partners=partners)
     ka, kb = res_a.kpis.set_index("replication"), res_b.kpis.set_index("replication")

@@ -45,7 +45,7 @@ from ..scenario.schema import Scenario
 from ..stats import band_row, wilson_interval
 from ..sweeps.execution import execute
 from ..sweeps.executors import Workers
-from ..validation import CONFIDENCE, REPLICATIONS, SEED, WORKERS, Real, validate_arguments
+from ..validation import CONFIDENCE, FLAG, REPLICATIONS, SEED, WORKERS, Real, validate_arguments
 from .common import as_scenario, check_confidence, check_target
 from .decisions import NURTURE, Decision, resolve
 
@@ -316,6 +316,7 @@ def _show(value: float | None, integer: bool) -> str:
     workers=WORKERS,
     confidence=CONFIDENCE,
     tolerance=Real(0.0, low_open=True, optional=True),
+    uncertainty=FLAG,
 )
 def size_recruitment(
     scenario: ScenarioLike,
@@ -328,6 +329,7 @@ def size_recruitment(
     workers: int | None = None,
     dask: str | None = None,
     tolerance: float | None = None,
+    uncertainty: bool = True,
     **overrides: object,
 ) -> SizingResult:
     """The smallest ``recruitment.nurture_per_month`` that meets the plan with ``confidence``.
@@ -346,7 +348,7 @@ def size_recruitment(
     outside (0, 1) or a key that cannot be sized.
     """
     started = time.perf_counter()
-    scn = as_scenario(scenario, overrides)
+    scn = as_scenario(scenario, overrides, uncertainty)
     goal = check_target(target, scn, "sizing")
     conf = check_confidence(confidence, scn)
     dec = resolve(scn, decision)

@@ -32,6 +32,7 @@ from ..errors import ScenarioError, did_you_mean, one_of
 from ..lifecycle.rates import RATE_KEYS, RATES, Phase
 from ..lifecycle.states import STATE_LABELS, State
 from .keys import key_parts
+from .uncertainty import key_bounds, make_distribution
 
 
 class FrozenDict(dict):
@@ -403,6 +404,9 @@ class Program(Section):
     levers: Annotated[tuple[Lever, ...], BeforeValidator(_as_tuple)] = ()
 
 
+Distribution = make_distribution(Section)
+
+
 class Scenario(Section):
     """A validated, immutable scenario (see MODEL.md for the meaning of every key)."""
 
@@ -420,6 +424,7 @@ class Scenario(Section):
     economics: Economics = Economics()
     plan: Plan = Plan()
     program: Program = Program()
+    uncertainty: Annotated[dict[str, Distribution], AfterValidator(_freeze)] = Field(default_factory=FrozenDict)
 
     _notes: FrozenDict = PrivateAttr(default_factory=FrozenDict)
 
@@ -454,6 +459,14 @@ class Scenario(Section):
                         f"below activation.window_months (or list it as dormant)",
                         "channel.partner_list",
                     )
+        for key, dist in self.uncertainty.items():
+            low, high = key_bounds(key, segments)
+            if dist.mass(low, high) <= 1e-12:
+                raise ScenarioError(
+                    f"{dist.kind} {list(dist.parameters)} puts no probability within the key's range "
+                    f"[{low:g}, {high:g}]",
+                    f"uncertainty.{key}",
+                )
         if self.companies > 5_000_000:
             raise ScenarioError(
                 f"{self.companies:,} companies (prospects plus today's partners); the engine accepts at most 5,000,000",
@@ -498,6 +511,13 @@ class Scenario(Section):
     def get(self, key: str) -> Any:
         """Value at a dotted key, e.g. ``scenario.get("activation.window_months")``."""
         value: Any = self.to_dict()
+        if key.startswith("uncertainty."):  # the section's own keys are dotted: match them whole
+            rest = key[len("uncertainty.") :]
+            for name, spec in value["uncertainty"].items():
+                if rest == name:
+                    return spec
+                if rest.startswith(f"{name}.") and rest[len(name) + 1 :] in spec:
+                    return spec[rest[len(name) + 1 :]]
         for part in key_parts(key):
             try:
                 value = value[int(part)] if isinstance(value, list) else value[part]
@@ -510,6 +530,10 @@ class Scenario(Section):
         from .loading import load_scenario
 
         return load_scenario(self, **overrides)
+
+    def without_uncertainty(self) -> Scenario:
+        """The same scenario with its ``uncertainty:`` section removed (the future's noise alone)."""
+        return self.override(uncertainty={}) if self.uncertainty else self
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-safe data; :func:`load_scenario` reads it back unchanged."""
