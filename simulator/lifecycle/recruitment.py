@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..analytic import monthly_signing_probability as monthly_signing_probability  # its closed form's home
 from .rates import RATE_INDEX
 from .states import State
 
@@ -32,12 +33,6 @@ def signing_hazard(scenario: Scenario, lever: np.ndarray) -> np.ndarray:
     m = lever[RATE_INDEX["recruitment.win_share"], State.NURTURING]
     win = 1.0 - np.power(1.0 - w, m)
     return scenario.market.vendor_signings_per_year * win / 12.0
-
-
-def monthly_signing_probability(scenario: Scenario) -> float:
-    """``1 - exp(-signings_per_year * win_share / 12)``, without levers."""
-    r = scenario.recruitment
-    return float(-np.expm1(-scenario.market.vendor_signings_per_year * r.win_share / 12.0))
 
 
 def fit_scores(log_potential: np.ndarray, mean: float, sd: float, accuracy: float, noise: np.ndarray) -> np.ndarray:
