@@ -428,7 +428,7 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
     H = scn.horizon_months
     rows: list[dict[str, object]] = []
 
-    off = "recruitment, peer effect and levers off"
+    off = "no recruitment, peer effect, levers"
     chain = scn.override(recruitment__nurture_per_month=0, collaboration__peer_effect=0.0, program__levers=[])
     monthly = simulate(chain, reps, seed, partners=False).monthly
     counts = expected_state_counts(chain)
@@ -438,7 +438,7 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
         rows.append(_row(label, "count", at_horizon[state.label], counts[H, state], off))
     trailing = expected_trailing_revenue(chain)
     today = monthly[monthly["month"] == 0]["revenue_t12m"]
-    rows.append(_row("revenue, trailing 12 months, month 0", "money", today, trailing[0], off))
+    rows.append(_row("revenue, last 12 months, month 0", "money", today, trailing[0], off))
     rows.append(_row(f"revenue, last 12 months, month {H}", "money", at_horizon["revenue_t12m"], trailing[H], off))
 
     npm = scn.recruitment.nurture_per_month
@@ -449,11 +449,11 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
         per_rep = m.assign(exposed=exposed).groupby("replication")[["signings", "exposed"]].sum()
         rows.append(
             _row(
-                "monthly signing probability of a nurturing prospect",
+                "P(a nurturing prospect signs) a month",
                 "probability",
                 per_rep["signings"] / per_rep["exposed"],
                 monthly_signing_probability(recruiting),
-                "levers off",
+                "no levers",
             )
         )
         if scn.market.prospects >= npm * H:
@@ -463,7 +463,7 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
                     "count",
                     per_rep["signings"],
                     expected_signings(recruiting).sum(),
-                    "levers off",
+                    "no levers",
                 )
             )
 
@@ -481,7 +481,7 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
     segments = list(big.market.segments.values())
     weights = np.bincount(Layout.of(big).channel_segment, minlength=len(segments))
     mix = (weights, [s.revenue_median for s in segments], [s.revenue_sigma for s in segments])
-    where = f"{CONCENTRATION_PARTNERS:,} active partners in the scenario's segment mix, month 0"
+    where = f"{CONCENTRATION_PARTNERS:,} active partners, month 0"
     rows.append(
         _row("top-20% share of revenue", "share", month0["top20_share"], lognormal_mixture_top_share(*mix), where)
     )
