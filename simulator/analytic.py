@@ -6,18 +6,21 @@ form exists, and :func:`theory_check` prints "simulated vs closed form" for a
 scenario of your own:
 
 * the lifecycle as a Markov chain (recruitment off, no peer effect, no
-  levers): :func:`lifecycle_matrix`, :func:`expected_state_counts` (companies
-  per state, month by month) and :func:`expected_revenue` /
-  :func:`expected_trailing_revenue` (revenue, with growth by state);
+  levers): :func:`lifecycle_matrix`, :func:`expected_state_counts` and
+  :func:`state_count_variance` (companies per state, month by month),
+  :func:`expected_revenue`, :func:`expected_trailing_revenue` and
+  :func:`trailing_revenue_variance` (revenue, with growth by state);
 * the lognormal revenue distribution: :func:`lognormal_mean`,
   :func:`lognormal_lorenz`, :func:`lognormal_top_share`, :func:`lognormal_gini`,
   and the same for a mixture of segments (:func:`lognormal_mixture_lorenz`,
   :func:`lognormal_mixture_top_share`, :func:`lognormal_mixture_gini`);
 * recruitment: :func:`monthly_signing_probability`,
-  :func:`signing_probability_within` and :func:`expected_signings`.
+  :func:`signing_probability_within`, :func:`expected_signings` and
+  :func:`signings_variance`.
 
 The tests check the engine against these functions, and these functions
-against hand-computed values; none of them calls the engine.
+against hand-computed values; none of them runs the engine (only
+:func:`theory_check` does, to compare).
 """
 
 from __future__ import annotations
@@ -113,25 +116,49 @@ def _require_chain(scenario: Scenario, what: str) -> None:
         )
 
 
-def _chain_start(scenario: Scenario) -> list[tuple[float, np.ndarray, np.ndarray]]:
-    """Per segment: its activation multiplier, today's partners on the chain's states, and the mean potential."""
+def _partner_starts(scenario: Scenario) -> list[tuple[int, np.ndarray, int, tuple[float, float]]]:
+    """Today's partners as (how many, the chain's matrix, the chain state they start in, potential moments).
+
+    One entry per segment and starting state; the potential moments are the
+    mean and mean square of the segment's lognormal potential.
+    """
     from .engine.population import Layout  # the engine's split of today's partners over segments
 
     lay = Layout.of(scenario)
     w = scenario.activation.window_months
-    start = []
+    index = {State.SIGNED: 0, State.ACTIVE: w, State.COLLABORATING: w + 1, State.DORMANT: w + 2}
+    starts = []
     for g, seg in enumerate(scenario.market.segments.values()):
-        v = np.zeros(w + 4)
-        mine = lay.channel_segment == g
-        for state, index in (
-            (State.SIGNED, 0),
-            (State.ACTIVE, w),
-            (State.COLLABORATING, w + 1),
-            (State.DORMANT, w + 2),
-        ):
-            v[index] = np.sum(mine & (lay.channel_state == state))
-        start.append((seg.activation_multiplier, v, lognormal_mean(seg.revenue_median, seg.revenue_sigma)))
-    return start
+        T = lifecycle_matrix(scenario, seg.activation_multiplier)
+        moments = (
+            lognormal_mean(seg.revenue_median, seg.revenue_sigma),
+            seg.revenue_median**2 * math.exp(2 * seg.revenue_sigma**2),
+        )
+        for state, k in index.items():
+            n = int(np.sum((lay.channel_segment == g) & (lay.channel_state == state)))
+            if n:
+                starts.append((n, T, k, moments))
+    return starts
+
+
+def _occupancy(T: np.ndarray, start: int, months: int) -> np.ndarray:
+    """Probability of each chain state month by month, ``(months + 1, side)``, from state ``start``."""
+    v = np.zeros(T.shape[0])
+    v[start] = 1.0
+    out = np.empty((months + 1, v.size))
+    for m in range(months + 1):
+        out[m] = v
+        v = v @ T
+    return out
+
+
+def _by_state(p: np.ndarray, w: int) -> np.ndarray:
+    """Chain-state probabilities ``(months, w + 4)`` summed into the model's states ``(months, 7)``."""
+    out = np.zeros((p.shape[0], N_STATES))
+    out[:, State.SIGNED] = p[:, :w].sum(axis=1)
+    for state, k in ((State.ACTIVE, w), (State.COLLABORATING, w + 1), (State.DORMANT, w + 2), (State.CHURNED, w + 3)):
+        out[:, state] = p[:, k]
+    return out
 
 
 def expected_state_counts(scenario: Scenario) -> np.ndarray:
@@ -143,19 +170,70 @@ def expected_state_counts(scenario: Scenario) -> np.ndarray:
     stay prospects.
     """
     _require_chain(scenario, "the state counts")
-    w = scenario.activation.window_months
-    out = np.zeros((scenario.horizon_months + 1, N_STATES))
+    w, H = scenario.activation.window_months, scenario.horizon_months
+    out = np.zeros((H + 1, N_STATES))
     out[:, State.PROSPECT] = scenario.market.prospects
-    for multiplier, v, _ in _chain_start(scenario):
-        T = lifecycle_matrix(scenario, multiplier)
-        for m in range(scenario.horizon_months + 1):
-            out[m, State.SIGNED] += v[:w].sum()
-            out[m, State.ACTIVE] += v[w]
-            out[m, State.COLLABORATING] += v[w + 1]
-            out[m, State.DORMANT] += v[w + 2]
-            out[m, State.CHURNED] += v[w + 3]
-            v = v @ T
+    for n, T, start, _ in _partner_starts(scenario):
+        out += n * _by_state(_occupancy(T, start, H), w)
     return out
+
+
+def state_count_variance(scenario: Scenario) -> np.ndarray:
+    """Variance of the companies in each state, month by month: ``(horizon_months + 1, 7)``.
+
+    Partners move independently of each other, so a state's count is a sum of
+    independent indicators: its variance is the sum of ``P (1 - P)``.
+    """
+    _require_chain(scenario, "the state counts")
+    w, H = scenario.activation.window_months, scenario.horizon_months
+    out = np.zeros((H + 1, N_STATES))
+    for n, T, start, _ in _partner_starts(scenario):
+        p = _by_state(_occupancy(T, start, H), w)
+        out += n * p * (1 - p)
+    return out
+
+
+def _growth_factors(scenario: Scenario, power: int) -> np.ndarray:
+    """``E[factor^power]`` of a month's run-rate growth, per chain state (1 where nothing grows).
+
+    The factor is ``exp(drift + sd Z)`` with ``drift = ln(1 + g) / 12 - sd^2 / 2``
+    and ``sd = volatility / sqrt(12)``, so ``E[factor] = (1 + g)^(1/12)`` and
+    ``E[factor^2] = (1 + g)^(2/12) exp(sd^2)``.
+    """
+    w = scenario.activation.window_months
+    sd2 = scenario.growth.volatility**2 / 12
+    out = np.ones(w + 4)
+    for k, g in ((w, scenario.growth.active), (w + 1, scenario.growth.collaborating)):
+        out[k] = (1 + g) ** (power / 12) * (math.exp(sd2) if power == 2 else 1.0)
+    return out
+
+
+def _run_rate_moments(
+    scenario: Scenario, T: np.ndarray, start: int, moments: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per month and chain state, ``E[run-rate; state]`` and ``E[run-rate^2; state]`` of one partner.
+
+    A partner starts at its potential; one without a deal yet starts there at
+    its first deal, so it carries its potential until then. Growth by the
+    state at the start of the month and the month's move are independent of
+    the run-rate, so the moments propagate like the occupancy.
+    """
+    H = scenario.horizon_months
+    first, second = np.zeros((H + 1, T.shape[0])), np.zeros((H + 1, T.shape[0]))
+    g1, g2 = _growth_factors(scenario, 1), _growth_factors(scenario, 2)
+    a, b = np.zeros(T.shape[0]), np.zeros(T.shape[0])
+    a[start], b[start] = moments
+    for m in range(H + 1):
+        first[m], second[m] = a, b
+        a, b = (a * g1) @ T, (b * g2) @ T
+    return first, second, g1
+
+
+def _earning(scenario: Scenario) -> np.ndarray:
+    w = scenario.activation.window_months
+    mask = np.zeros(w + 4)
+    mask[[w, w + 1]] = 1.0
+    return mask
 
 
 def expected_revenue(scenario: Scenario) -> np.ndarray:
@@ -163,26 +241,25 @@ def expected_revenue(scenario: Scenario) -> np.ndarray:
 
     Follows the expected run-rate on each state of the chain: every partner
     starts at its potential (a partner without a deal yet starts there at
-    its first deal, so it carries its mean potential until then), grows by
-    ``(1 + growth)^(1/12)`` a month in expectation while active or
-    collaborating at the start of the month, keeps its run-rate while
-    dormant, and earns while active or collaborating at the end of the month.
-    Moves and growth noise are independent of the run-rate, so expectations
-    multiply.
+    its first deal), grows by ``(1 + growth)^(1/12)`` a month in expectation
+    while active or collaborating at the start of the month, keeps its
+    run-rate while dormant, and earns while active or collaborating at the
+    end of the month.
     """
     _require_chain(scenario, "revenue")
-    w = scenario.activation.window_months
-    growth = np.ones(w + 4)
-    growth[w] = (1 + scenario.growth.active) ** (1 / 12)
-    growth[w + 1] = (1 + scenario.growth.collaborating) ** (1 / 12)
+    earning = _earning(scenario)
     out = np.zeros(scenario.horizon_months + 1)
-    for multiplier, v, mean_potential in _chain_start(scenario):
-        T = lifecycle_matrix(scenario, multiplier)
-        mass = v * mean_potential  # expected run-rate summed over the partners in each chain state
-        for m in range(scenario.horizon_months + 1):
-            out[m] += mass[w] + mass[w + 1]
-            mass = (mass * growth) @ T
+    for n, T, start, moments in _partner_starts(scenario):
+        out += n * (_run_rate_moments(scenario, T, start, moments)[0] @ earning)
     return out
+
+
+def _trailing_weights(month: int) -> np.ndarray:
+    """How often each month 0..``month`` counts in the trailing 12 months (month 0 also for the year before)."""
+    c = np.zeros(month + 1)
+    c[max(0, month - 11) :] = 1.0
+    c[0] += max(0, 11 - month)
+    return c
 
 
 def expected_trailing_revenue(scenario: Scenario) -> np.ndarray:
@@ -193,8 +270,41 @@ def expected_trailing_revenue(scenario: Scenario) -> np.ndarray:
     to have earned their run-rate for the past year).
     """
     monthly = expected_revenue(scenario)
-    padded = np.concatenate([np.full(11, monthly[0]), monthly])
-    return np.convolve(padded, np.ones(12), mode="valid")
+    return np.array([_trailing_weights(m) @ monthly[: m + 1] for m in range(monthly.size)])
+
+
+def trailing_revenue_variance(scenario: Scenario) -> np.ndarray:
+    """Variance of the trailing-12-month revenue of each month, ``(horizon_months + 1,)``.
+
+    Partners are independent, so the variance is the sum of each partner's:
+    ``Var(sum_k c_k R_k) = sum_kl c_k c_l Cov(R_k, R_l)`` over the months of
+    the window, with ``E[R_k R_l] = E[R_k^2; earning at k]`` carried forward
+    ``l - k`` months by the expected growth and the chain.
+    """
+    _require_chain(scenario, "revenue")
+    H = scenario.horizon_months
+    earning = _earning(scenario)
+    out = np.zeros(H + 1)
+    for n, T, start, moments in _partner_starts(scenario):
+        first, second, g1 = _run_rate_moments(scenario, T, start, moments)
+        mean = first @ earning
+        # cross[k, d] = E[R_k R_{k+d}] for d = 0..11
+        cross = np.zeros((H + 1, 12))
+        for k in range(H + 1):
+            u = second[k] * earning
+            for d in range(12):
+                cross[k, d] = u @ earning
+                u = (u * g1) @ T
+        for m in range(H + 1):
+            c = _trailing_weights(m)
+            window = np.flatnonzero(c)
+            var = 0.0
+            for k in window:
+                for j in window:
+                    lo, hi = min(k, j), max(k, j)
+                    var += c[k] * c[j] * (cross[lo, hi - lo] - mean[k] * mean[j])
+            out[m] += n * var
+    return out
 
 
 # -- lognormal revenue: Lorenz curve, top share, Gini ---------------------------------
@@ -360,6 +470,21 @@ def expected_signings(scenario: Scenario) -> np.ndarray:
     return out
 
 
+def signings_variance(scenario: Scenario) -> float:
+    """Variance of the signings of months 1..horizon, under the conditions of :func:`expected_signings`.
+
+    Every nurture period is an independent trial (the same monthly
+    probability, its own draws), so the total is a sum of independent
+    indicators: ``sum q (1 - q)`` over the periods, with ``q`` the chance of
+    signing within the months the period has before the horizon.
+    """
+    expected_signings(scenario)  # the same conditions, checked once
+    n, H, K = scenario.recruitment.nurture_per_month, scenario.horizon_months, scenario.recruitment.nurture_months
+    p = monthly_signing_probability(scenario)
+    q = np.array([signing_probability_within(p, min(K, H - cohort)) for cohort in range(1, H + 1)])
+    return float(n * np.sum(q * (1 - q)))
+
+
 # -- simulated vs closed form --------------------------------------------------------
 
 #: Companies and replications of the concentration check: the closed form is the population's,
@@ -368,15 +493,30 @@ CONCENTRATION_PARTNERS = 50_000
 CONCENTRATION_REPLICATIONS = 20
 
 
-def _row(figure: str, kind: str, values: np.ndarray, closed_form: float, conditions: str) -> dict[str, object]:
-    """One row of the check: the simulated mean, its standard error and the difference in standard errors."""
+def _row(
+    figure: str,
+    kind: str,
+    values: np.ndarray,
+    closed_form: float,
+    conditions: str,
+    variance: float | None = None,
+) -> dict[str, object]:
+    """One row of the check: the simulated mean, its standard error and the difference in standard errors.
+
+    With ``variance`` (the closed form's variance of one replication) the
+    standard error is the theory's, which heavy lognormal tails cannot make
+    look smaller than it is; otherwise it is estimated from the replications.
+    """
     values = np.asarray(values, dtype=np.float64)
     mean = float(values.mean())
-    se = float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 else 0.0
+    if variance is not None:
+        se, source = math.sqrt(max(variance, 0.0) / values.size), "closed form"
+    else:
+        se, source = (float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 else 0.0), "replications"
     diff = mean - closed_form
     if se > 0:
         z = diff / se
-    else:  # the simulation gave one value every time: it must be the closed form's
+    else:  # the figure cannot vary: the simulation must give the closed form itself
         z = 0.0 if abs(diff) <= 1e-9 * max(1.0, abs(closed_form)) else math.copysign(math.inf, diff)
     return {
         "figure": figure,
@@ -385,6 +525,7 @@ def _row(figure: str, kind: str, values: np.ndarray, closed_form: float, conditi
         "closed_form": float(closed_form),
         "difference": diff,
         "std_error": se,
+        "std_error_from": source,
         "z": z,
         "conditions": conditions,
     }
@@ -395,11 +536,13 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
 
     Columns: ``figure``, ``kind`` (count, money, share, probability),
     ``simulated`` (the mean over replications), ``closed_form``,
-    ``difference``, ``std_error`` (of the simulated mean), ``z`` (the
-    difference in standard errors: within about +-3 when the engine agrees
-    with theory) and ``conditions`` (what was switched off for the closed
-    form to hold). Three runs, each on ``replications`` replications from
-    ``seed`` unless said otherwise:
+    ``difference``, ``std_error`` (of the simulated mean: the closed form's
+    own where the theory gives the variance too, else estimated from the
+    replications, as ``std_error_from`` says), ``z`` (the difference in
+    standard errors: within about +-3 when the engine agrees with theory)
+    and ``conditions`` (what was switched off for the closed form to hold).
+    Three runs, each on ``replications`` replications from ``seed`` unless
+    said otherwise:
 
     * the lifecycle: partners by state at the horizon and revenue today and
       in the last 12 months, with recruitment, the peer effect and the levers
@@ -431,15 +574,24 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
     off = "no recruitment, peer effect, levers"
     chain = scn.override(recruitment__nurture_per_month=0, collaboration__peer_effect=0.0, program__levers=[])
     monthly = simulate(chain, reps, seed, partners=False).monthly
-    counts = expected_state_counts(chain)
+    counts, count_var = expected_state_counts(chain), state_count_variance(chain)
     at_horizon = monthly[monthly["month"] == H]
     for state in (State.SIGNED, State.ACTIVE, State.COLLABORATING, State.DORMANT, State.CHURNED):
         label = f"{state.label} partners, month {H}"
-        rows.append(_row(label, "count", at_horizon[state.label], counts[H, state], off))
-    trailing = expected_trailing_revenue(chain)
+        rows.append(_row(label, "count", at_horizon[state.label], counts[H, state], off, count_var[H, state]))
+    trailing, trailing_var = expected_trailing_revenue(chain), trailing_revenue_variance(chain)
     today = monthly[monthly["month"] == 0]["revenue_t12m"]
-    rows.append(_row("revenue, last 12 months, month 0", "money", today, trailing[0], off))
-    rows.append(_row(f"revenue, last 12 months, month {H}", "money", at_horizon["revenue_t12m"], trailing[H], off))
+    rows.append(_row("revenue, last 12 months, month 0", "money", today, trailing[0], off, trailing_var[0]))
+    rows.append(
+        _row(
+            f"revenue, last 12 months, month {H}",
+            "money",
+            at_horizon["revenue_t12m"],
+            trailing[H],
+            off,
+            trailing_var[H],
+        )
+    )
 
     npm = scn.recruitment.nurture_per_month
     if npm > 0 and H >= 2:
@@ -464,6 +616,7 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
                     per_rep["signings"],
                     expected_signings(recruiting).sum(),
                     "no levers",
+                    signings_variance(recruiting),
                 )
             )
 
