@@ -1,6 +1,6 @@
 """Turn the notebook scripts into notebooks, execute them and store their outputs.
 
-    python notebooks/build.py               # every notebook (about a minute)
+    python notebooks/build.py               # every notebook (one to two minutes)
     python notebooks/build.py 02 03         # only the notebooks whose file name contains 02 or 03
     python notebooks/build.py --no-execute  # cells only (no outputs)
 

@@ -630,7 +630,8 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
         channel__dormant=0,
         program__levers=[],
     )
-    month0 = simulate(big, CONCENTRATION_REPLICATIONS, seed, partners=False).monthly.query("month == 0")
+    month0 = simulate(big, CONCENTRATION_REPLICATIONS, seed, partners=False).monthly
+    month0 = month0[month0["month"] == 0]
     segments = list(big.market.segments.values())
     weights = np.bincount(Layout.of(big).channel_segment, minlength=len(segments))
     mix = (weights, [s.revenue_median for s in segments], [s.revenue_sigma for s in segments])
