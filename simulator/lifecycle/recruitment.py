@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..analytic import monthly_signing_probability as monthly_signing_probability  # its closed form's home
 from .rates import RATE_INDEX
 from .states import State
 
 if TYPE_CHECKING:
     from ..engine.parameters import ReplicationParameters
-    from ..scenario.schema import Scenario
 
 
 def signing_hazard(params: ReplicationParameters, lever: np.ndarray) -> np.ndarray:
@@ -33,12 +33,6 @@ def signing_hazard(params: ReplicationParameters, lever: np.ndarray) -> np.ndarr
     m = lever[RATE_INDEX["recruitment.win_share"], State.NURTURING]
     win = 1.0 - np.power(1.0 - w, m)
     return params.value("market.vendor_signings_per_year") * win / 12.0
-
-
-def monthly_signing_probability(scenario: Scenario) -> float:
-    """``1 - exp(-signings_per_year * win_share / 12)``, without levers."""
-    r = scenario.recruitment
-    return float(-np.expm1(-scenario.market.vendor_signings_per_year * r.win_share / 12.0))
 
 
 def fit_scores(
