@@ -8,7 +8,8 @@ import math
 from rich.table import Table
 
 from ..analytic import theory_check
-from .common import add_scenario_args, console, load, money
+from ..formatting import money
+from .common import add_scenario_args, console, load
 
 Z_ALARM = 4.0  # more standard errors than this is not chance at any replication count used here
 
