@@ -48,8 +48,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     title = f"{scenario.name}: {args.replications} replications, seed {args.seed}, {scenario.horizon_months} months" + (
         f", plan {target:,.0f} {scenario.currency}" if target is not None else ""
     )
+    written = result.to_parquet(folder, csv=args.csv)  # written first: a full disk fails before any output
     console.print(summary_table(result.summary(), title, scenario.currency, summary_rows()))
-    written = result.to_parquet(folder, csv=args.csv)
     console.print("wrote " + ", ".join(str(p) for p in written))
     return 0
 

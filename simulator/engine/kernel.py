@@ -55,6 +55,7 @@ FLOWS = FLOW_MOVES
 #: Every column of the monthly table after ``replication`` and ``month`` (the vocabulary's monthly figures).
 MONTHLY_COLUMNS: tuple[str, ...] = monthly_columns()
 INTEGER_COLUMNS = integer_columns()
+_GUARDED = tuple(c for c in MONTHLY_COLUMNS if c not in CONCENTRATION_COLUMNS)
 
 
 __all__ = [
@@ -329,8 +330,10 @@ class ChannelKernel:
                 rec[col][:, m] = -1
             for col in CONCENTRATION_COLUMNS:
                 rec[col][:, m] = np.nan
+            self._check_finite(m)
             return
         conc = concentration_rows(t12, self.signed_or_earning(t12))
+        self._check_finite(m)
         rec["earning_partners"][:, m] = conc["n"]
         rec["signed_partners"][:, m] = conc["n_all"]
         rec["top20_share"][:, m] = conc["top_share"]
@@ -338,6 +341,14 @@ class ChannelKernel:
         rec["hhi"][:, m] = conc["hhi"]
         rec["top20_share_all"][:, m] = conc["top_share_all"]
         rec["gini_all"][:, m] = conc["gini_all"]
+
+    def _check_finite(self, m: int) -> None:
+        """The one guard where results are made: every figure of the month is finite (concentration
+        is NaN only when no partner earns). Scenario bounds make this hold; a breach is a bug."""
+        for col in _GUARDED:
+            values = self.record[col][:, m]
+            if values.dtype.kind == "f" and not np.isfinite(values).all():
+                raise FloatingPointError(f"the engine computed a non-finite {col} in month {m}")
 
     # -- views for results and the Mesa model ------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import ChannelError
 from ..lifecycle.program import compile_program
 from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
@@ -100,19 +102,26 @@ class SimulationResult:
 
     def to_parquet(self, folder: str | Path, csv: bool = False) -> list[Path]:
         """Write ``monthly``, ``partners`` and ``lever_costs`` (Parquet, and CSV if asked)."""
+        from ..sweeps.storage import atomic_write_bytes
+
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         written = []
         tables = {"monthly": self.monthly, "partners": self.partners, "lever_costs": self.lever_costs}
         for name, table in tables.items():
             if table is None:
                 continue
-            path = folder / f"{name}.parquet"
-            table.to_parquet(path, index=False)
-            written.append(path)
+            outputs = [(folder / f"{name}.parquet", lambda t, b: t.to_parquet(b, index=False))]
             if csv:
-                table.to_csv(folder / f"{name}.csv", index=False)
-                written.append(folder / f"{name}.csv")
+                outputs.append((folder / f"{name}.csv", lambda t, b: b.write(t.to_csv(index=False).encode())))
+            for path, write in outputs:
+                buffer = io.BytesIO()
+                write(table, buffer)
+                try:  # a temporary file renamed into place: a full disk leaves no truncated table behind
+                    folder.mkdir(parents=True, exist_ok=True)
+                    atomic_write_bytes(path, buffer.getvalue())
+                except OSError as exc:
+                    raise ChannelError(f"cannot write {path}: {exc.strerror or exc}") from None
+                written.append(path)
         return written
 
 

@@ -72,7 +72,8 @@ def _top_share(y: np.ndarray, n: np.ndarray, total: np.ndarray, q: float) -> np.
     top = np.where(cols[None, :] < whole[:, None], y, 0).sum(axis=1, dtype=np.float64)
     nxt = np.take_along_axis(y, np.minimum(whole, y.shape[1] - 1)[:, None], axis=1)[:, 0]
     top = top + frac * np.where(whole < n, nxt, 0.0)
-    return np.where((n > 0) & (total > 0), top / total, np.nan)
+    # A share of a total is at most 1; summing in another order must not make it 1 + 1e-16.
+    return np.where((n > 0) & (total > 0), np.minimum(top / total, 1.0), np.nan)
 
 
 def _gini(n: np.ndarray, weighted: np.ndarray, total: np.ndarray) -> np.ndarray:

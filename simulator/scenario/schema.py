@@ -65,6 +65,10 @@ def _as_tuple(value: Any) -> Any:
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
+# Money keys are bounded so that every sum the engine makes (companies x months x levers x intensity)
+# stays far inside float64: a cost of 1e9 a partner-month over 5 million companies and 600 months is 3e18.
+Cost = Annotated[float, Field(ge=0.0, le=1e9)]
+FixedCost = Annotated[float, Field(ge=0.0, le=1e12)]
 Count = Annotated[int, Field(ge=0)]
 Months = Annotated[int, Field(ge=1, le=600)]
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -278,23 +282,23 @@ class Economics(Section):
     """Margin on partner revenue and the cost of recruiting."""
 
     gross_margin: Probability = 0.6
-    nurture_cost_per_month: NonNegative = 200.0
-    onboarding_cost: NonNegative = 5000.0
+    nurture_cost_per_month: Cost = 200.0
+    onboarding_cost: Cost = 5000.0
 
 
 class Plan(Section):
     """The sales plan: revenue wanted in the last 12 months of the horizon."""
 
-    revenue_target: Annotated[float, Field(gt=0.0)] | None = None
+    revenue_target: Annotated[float, Field(gt=0.0, le=1e15)] | None = None
     confidence: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9
 
 
 class LeverCost(Section):
     """What a lever costs while it runs."""
 
-    per_partner_month: NonNegative = 0.0
-    fixed_per_month: NonNegative = 0.0
-    per_signing: NonNegative = 0.0
+    per_partner_month: Cost = 0.0
+    fixed_per_month: FixedCost = 0.0
+    per_signing: Cost = 0.0
     revenue_share: Probability = 0.0
 
 
@@ -482,9 +486,9 @@ class Scenario(Section):
                 )
             seen.add(lever.name)
         if self.program.levers:
-            from ..lifecycle.program import check_growth
+            from ..lifecycle.program import check_levers
 
-            check_growth(self)  # refuses stacked effects the engine cannot represent
+            check_levers(self)  # refuses stacked effects the engine cannot represent
         return self
 
     # -- convenience -------------------------------------------------------

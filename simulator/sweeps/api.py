@@ -111,9 +111,10 @@ def sweep(
     size = chunk_size if chunk_size is not None else default_chunk_size(design, hint)
     if isinstance(size, bool) or int(size) < 1:
         raise ChannelError(f"--chunk-size {size}: must be >= 1")
-    store, size = SweepStore.prepare(folder, design, int(size), monthly, resume)
     show = sys.stderr.isatty() if progress is None else progress
+    # The executor first: an unusable --dask address fails before anything is written.
     with Workers(workers, dask) as pool, _ProgressBar() if show else nullcontext() as bar:
+        store, size = SweepStore.prepare(folder, design, int(size), monthly, resume)
 
         def report(done: int, total: int) -> None:
             if bar is not None:
