@@ -28,7 +28,7 @@ from ..lifecycle.measurement import concentration_rows
 from ..lifecycle.moves import destinations, month_hazards
 from ..lifecycle.program import ProgramSchedule, compile_program
 from ..lifecycle.recruitment import select_for_nurturing
-from ..lifecycle.revenue import growth_tables, revenue_multipliers
+from ..lifecycle.revenue import growth_tables, ramp_factor, revenue_multipliers
 from ..scenario.schema import Scenario
 from ..vocabulary import (
     CONCENTRATION_COLUMNS,
@@ -217,6 +217,12 @@ class ChannelKernel:
         # 6. Revenue by end-of-month state (earners were signed by the start: all within K).
         earn = np.tile(self._earn_mult[m].ravel().astype(np.float32), R)
         rev = pop.run_rate[:, :K] * earn.take(rcode)
+        act = scn.activation
+        if act.ramp_months > 0:  # recruits (first deal within the horizon) ramp up; today's partners do not
+            first_deal = pop.first_deal[:, :K]
+            ramping = (first_deal >= 1) & (m - first_deal < act.ramp_months)
+            if ramping.any():
+                rev[ramping] *= ramp_factor(m - first_deal[ramping], act.ramp_start, act.ramp_months)
         if m == self.horizon - 12:
             self._run_rate_year_ago = pop.run_rate.copy()
         self._ring[m % 12, :, :K] = rev

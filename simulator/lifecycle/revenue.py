@@ -67,6 +67,16 @@ def growth_tables(params: ReplicationParameters, schedule: ProgramSchedule) -> t
     return drift, sd
 
 
+def ramp_factor(months_since_first_deal: np.ndarray, start: float, months: int) -> np.ndarray:
+    """Share of its run-rate a recruit earns ``k`` months after its first deal (``k = 0``: that month).
+
+    ``start + (1 - start) * k / months`` until ``k = months``, then 1: a straight line from
+    ``activation.ramp_start`` to the full run-rate over ``activation.ramp_months``.
+    """
+    k = np.asarray(months_since_first_deal, dtype=np.float32)
+    return np.minimum(np.float32(start) + np.float32(1.0 - start) * k / np.float32(months), np.float32(1.0))
+
+
 def revenue_multipliers(schedule: ProgramSchedule) -> np.ndarray:
     """What a run-rate earns per state and segment: uplift if earning, else 0. ``(H+1, S, G)``."""
     uplift = schedule.multiplier[:, RATE_INDEX["revenue.uplift"]]

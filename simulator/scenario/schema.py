@@ -250,6 +250,10 @@ class Activation(Section):
 
     monthly_probability: Probability = 0.11
     window_months: Months = 6
+    # Ramp-up after the first deal: a recruit earns ramp_start of its potential at its first deal, rising in
+    # a straight line to all of it after ramp_months (on top of growth). ramp_months 0: no ramp (MODEL.md).
+    ramp_start: Annotated[float, Field(gt=0.0, le=1.0)] = 0.25
+    ramp_months: Annotated[int, Field(ge=0, le=600)] = 0
 
 
 class Churn(Section):
