@@ -25,9 +25,9 @@ import numpy as np
 
 from ..lifecycle import collaboration
 from ..lifecycle.measurement import concentration_rows
-from ..lifecycle.moves import destinations, month_hazards
+from ..lifecycle.moves import MAX_MOVES, destinations, month_hazards
 from ..lifecycle.program import ProgramSchedule, compile_program
-from ..lifecycle.recruitment import select_for_nurturing
+from ..lifecycle.recruitment import company_signing_probability, select_for_nurturing, size_factors
 from ..lifecycle.revenue import growth_tables, ramp_factor, revenue_multipliers
 from ..scenario.schema import Scenario
 from ..vocabulary import (
@@ -106,6 +106,12 @@ class ChannelKernel:
 
         # Per-month tables (small), built once.
         self._drift, self._sd = growth_tables(self.params, self.schedule)  # (1 or R, H+1, S, G)
+        e = scenario.recruitment.size_elasticity
+        self._size_factor = (
+            size_factors(self.pop.potential[:, :W], self.pop.segment[:, :W], self.params.segment("revenue_median"), e)
+            if e > 0
+            else None
+        )
         self._earn_mult = revenue_multipliers(self.schedule)
         self._row = (np.arange(R, dtype=np.int32) * (S * G))[:, None]
         # rcode = row offset + state * G + segment: one gather reads any per-(r, s, g) table.
@@ -181,7 +187,17 @@ class ChannelKernel:
 
         # 3. Who moves: a random move, or a nurture period / activation window running out.
         u = self.streams.uniform(self._u[:, :K], m)
-        moving = u < leave.take(rcode)
+        threshold = leave.take(rcode)
+        if self._size_factor is not None:  # who is hard to win: each nurtured prospect signs at its own rate
+            nurtured = np.nonzero(state[:, :K] == State.NURTURING)
+            threshold[nurtured] = company_signing_probability(
+                self.params,
+                self.schedule.multiplier[m],
+                nurtured[0],
+                pop.segment[nurtured],
+                self._size_factor[nurtured],
+            )
+        moving = u < threshold
         moving |= pop.deadline[:, :K] == m
         rows, cols = np.nonzero(moving)
 
@@ -200,6 +216,9 @@ class ChannelKernel:
         old = state[rows, cols]
         seg = pop.segment[rows, cols]
         k = (u[rows, cols][:, None] >= cum[rows, old, seg]).sum(axis=1)
+        if self._size_factor is not None:  # nurtured: signing (move 0) below its own threshold, else its deadline
+            nurt = old == State.NURTURING
+            k[nurt] = np.where(u[rows[nurt], cols[nurt]] < threshold[rows[nurt], cols[nurt]], 0, MAX_MOVES)
         new = _DEST[old, k]
         rows = np.concatenate([rows, sel_rows])
         cols = np.concatenate([cols, sel_cols])

@@ -69,6 +69,10 @@ class ReplicationParameters:
         """A scalar key: its float, or ``(R,)`` values when uncertain."""
         return self.drawn[key] if key in self.drawn else self.value(key)
 
+    def vector(self, key: str) -> np.ndarray:
+        """A scalar key as ``(R,)`` values, uncertain or not."""
+        return np.broadcast_to(np.asarray(self.per_replication(key), dtype=np.float64), (self.R,))
+
     def segment(self, field: str) -> np.ndarray:
         """A segment field for every segment: ``(G,)``, or ``(R, G)`` when any segment's value is uncertain."""
         return self._segments[field]

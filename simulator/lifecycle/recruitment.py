@@ -35,6 +35,37 @@ def signing_hazard(params: ReplicationParameters, lever: np.ndarray) -> np.ndarr
     return params.value("market.vendor_signings_per_year") * win / 12.0
 
 
+def size_factors(potential: np.ndarray, segment: np.ndarray, median: np.ndarray, elasticity: float) -> np.ndarray:
+    """``(potential / segment median) ** -elasticity``: how much harder (above 1: easier) each prospect is to win.
+
+    ``median`` is ``(G,)`` or ``(R, G)`` (uncertain medians); the result has ``potential``'s shape, float32.
+    """
+    med = np.atleast_2d(median)
+    seg_median = np.take_along_axis(np.broadcast_to(med, (potential.shape[0], med.shape[1])), segment, axis=1)
+    return np.power(potential / seg_median, -elasticity).astype(np.float32)
+
+
+def company_signing_probability(
+    params: ReplicationParameters,
+    lever: np.ndarray,
+    rows: np.ndarray,
+    segment: np.ndarray,
+    factor: np.ndarray,
+) -> np.ndarray:
+    """Monthly probability that each listed nurtured company signs with us, its size factor included.
+
+    The factor scales the hazard of ``win_share`` with the levers (``1 - (1 - w) ** (m f)``); each of
+    the ``vendor_signings_per_year`` signings is then ours with that share.
+    """
+    w = np.broadcast_to(np.asarray(params.value("recruitment.win_share"), np.float64).reshape(-1), (params.R,))
+    v = np.broadcast_to(
+        np.asarray(params.value("market.vendor_signings_per_year"), np.float64).reshape(-1), (params.R,)
+    )
+    m = lever[RATE_INDEX["recruitment.win_share"], State.NURTURING][segment]
+    win = 1.0 - np.power(1.0 - w[rows], m * factor)
+    return -np.expm1(-v[rows] * win / 12.0)
+
+
 def fit_scores(
     log_potential: np.ndarray,
     mean: float | np.ndarray,

@@ -243,6 +243,9 @@ class Recruitment(Section):
     nurture_months: Annotated[int, Field(ge=1, le=600)] = 6
     cooloff_months: Annotated[int, Field(ge=0, le=600)] = 12
     scoring_accuracy: Probability = 0.6
+    # Who is hard to win: a prospect's win-share hazard is scaled by (potential / segment median) ** -e.
+    # 0 is MODEL.md's model (size does not matter).
+    size_elasticity: Annotated[float, Field(ge=0.0, le=2.0)] = 0.0
 
 
 class Activation(Section):
