@@ -281,8 +281,16 @@ def kpi_table(replications: np.ndarray, columns: Mapping[str, np.ndarray], scena
         if f.name == "plan_met":
             continue
         out[f.name] = f.compute(columns) if f.compute is not None else _REDUCE[f.reduce](columns[f.source])
-    if scenario.plan.revenue_target is not None:
-        out["plan_met"] = out["revenue_last_12m"] >= scenario.plan.revenue_target
+    plan = scenario.plan
+    if plan.revenue_targets:  # one target per plan year: revenue of year y is the trailing 12 months at 12 y
+        met = np.ones(out["replication"].size, bool)
+        for y, target in enumerate(plan.revenue_targets, start=1):
+            out[f"revenue_year_{y}"] = columns["revenue_t12m"][:, 12 * y]
+            out[f"plan_met_year_{y}"] = out[f"revenue_year_{y}"] >= target
+            met &= out[f"plan_met_year_{y}"]
+        out["plan_met"] = met  # every year met
+    elif plan.revenue_target is not None:
+        out["plan_met"] = out["revenue_last_12m"] >= plan.revenue_target
     return pd.DataFrame(out)
 
 
@@ -306,6 +314,11 @@ def summarize(kpis: pd.DataFrame, figures: Iterable[str] | None = None) -> pd.Da
     if "plan_met" in kpis and "p_plan_met" in wanted:
         p = float(kpis["plan_met"].mean())
         table.loc["p_plan_met"] = [p, np.nan, np.nan, np.nan]
+        for col in (c for c in kpis.columns if c.startswith("plan_met_year_")):  # P(each year met)
+            table.loc[f"p_{col}"] = [float(kpis[col].mean()), np.nan, np.nan, np.nan]
+    if figures is None:
+        for col in (c for c in kpis.columns if c.startswith("revenue_year_")):
+            table.loc[col] = list(band_row(kpis[col].to_numpy(np.float64)).values())
     table.index.name = "figure"
     return table
 

@@ -86,7 +86,7 @@ def compare(
     res_a = simulate(scn_a, replications=replications, seed=seed, partners=partners)
     res_b = simulate(scn_b, replications=replications, seed=seed, partners=partners)
     ka, kb = res_a.kpis.set_index("replication"), res_b.kpis.set_index("replication")
-    figures = [f.name for f in VOCABULARY.figures("kpis") if f.name in ka.columns and f.name in kb.columns]
+    figures = [f for f in ka.columns if f in kb.columns and VOCABULARY.get(f, "kpis") is not None]
     va = ka[figures].astype(np.float64)
     vb = kb[figures].astype(np.float64)
     diff = vb - va

@@ -293,11 +293,39 @@ class Economics(Section):
     onboarding_cost: Cost = 5000.0
 
 
-class Plan(Section):
-    """The sales plan: revenue wanted in the last 12 months of the horizon."""
+Target = Annotated[float, Field(gt=0.0, le=1e15)]
 
-    revenue_target: Annotated[float, Field(gt=0.0, le=1e15)] | None = None
+
+class Plan(Section):
+    """The sales plan: revenue wanted in the last 12 months of the horizon, or one target per plan year."""
+
+    revenue_target: Target | None = None
+    revenue_targets: Annotated[tuple[Target, ...], BeforeValidator(_as_tuple)] | None = None
     confidence: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9
+
+    @model_validator(mode="before")
+    @classmethod
+    def _last_year_is_the_target(cls, data: Any) -> Any:
+        # With a target per year, revenue_target is the last year's (given or not, it must agree).
+        if isinstance(data, dict) and isinstance(data.get("revenue_targets"), list | tuple) and data["revenue_targets"]:
+            last = data["revenue_targets"][-1]
+            given = data.get("revenue_target")
+            if given is None:
+                data = {**data, "revenue_target": last}
+            elif isinstance(given, int | float) and isinstance(last, int | float) and given != last:
+                from ..formatting import money
+
+                raise ScenarioError(
+                    f"is {money(given)}, but with a target per year (plan.revenue_targets) it must be the last "
+                    f"year's, {money(last)}; leave revenue_target out",
+                    "revenue_target",
+                )
+        return data
+
+    @property
+    def years(self) -> int:
+        """Plan years with their own target (0 without yearly targets)."""
+        return len(self.revenue_targets or ())
 
 
 class LeverCost(Section):
@@ -470,6 +498,15 @@ class Scenario(Section):
                         f"below activation.window_months (or list it as dormant)",
                         "channel.partner_list",
                     )
+        targets = self.plan.revenue_targets
+        if targets is not None:
+            H = self.horizon_months
+            if not targets or H % 12 or len(targets) != H // 12:
+                raise ScenarioError(
+                    f"{len(targets)} yearly target(s) for a {H}-month horizon; give one per plan year "
+                    f"({H // 12 if H % 12 == 0 else 'a horizon in whole years'})",
+                    "plan.revenue_targets",
+                )
         for key, dist in self.uncertainty.items():
             low, high = key_bounds(key, segments)
             if dist.mass(low, high) <= 1e-12:
