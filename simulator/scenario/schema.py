@@ -291,6 +291,7 @@ class Economics(Section):
     gross_margin: Probability = 0.6
     nurture_cost_per_month: Cost = 200.0
     onboarding_cost: Cost = 5000.0
+    discount_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.10  # annual, for the NPV of a program change
 
 
 Target = Annotated[float, Field(gt=0.0, le=1e15)]
