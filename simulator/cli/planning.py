@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ..errors import ChannelError
 from ..formatting import change, figure_label, money
-from ..planning import DEFAULT_REPLICATIONS, capacity, compare, scorecard, size_recruitment
+from ..planning import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, capacity, compare, scorecard, size_recruitment
 from ..planning.sizing import SizingResult
 from ..scenario import apply_assignments
 from ..vocabulary import better
@@ -27,6 +27,7 @@ from .common import (
     fmt,
     load,
     output_folder,
+    positive_int,
 )
 
 
@@ -58,6 +59,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "activation.monthly_probability, lever:presales_support or program.levers[0].intensity",
     )
     s.add_argument("--tolerance", type=float, metavar="T", help="precision of a continuous decision (default per key)")
+    s.add_argument(
+        "--max-replications",
+        type=positive_int,
+        default=DEFAULT_MAX_REPLICATIONS,
+        metavar="N",
+        help=f"add replications near the boundary up to N to pin the answer (default {DEFAULT_MAX_REPLICATIONS:,})",
+    )
     add_executor_args(s)
     s.set_defaults(handler=run_size)
 
@@ -222,6 +230,7 @@ def run_size(args: argparse.Namespace) -> int:
         workers=args.workers,
         dask=args.dask,
         tolerance=args.tolerance,
+        max_replications=args.max_replications,
     )
     console.print(_curve_table(result))
     console.print(result.message, style="bold" if result.reachable else "bold red")
