@@ -1,0 +1,1 @@
+"""Calibration: a scenario from a vendor's partner export, synthetic exports, and backtests."""
