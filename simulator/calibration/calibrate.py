@@ -24,7 +24,7 @@ from ..lifecycle.states import State
 from ..scenario import Scenario, load_scenario
 from ..scenario.loading import ScenarioLike
 from ..scenario.schema import Segment
-from . import fits as F
+from . import fits as est
 from .export import Export, SetAside, read_export
 from .history import History, build_history
 
@@ -50,12 +50,12 @@ class CalibrationResult:
     dormant_after: int
     base: Scenario
     base_source: str | None
-    fits: list[F.Fit]
-    activation: F.ActivationFit | None
-    engagement: F.EngagementFit
-    growth: F.GrowthFit | None
-    revenue: F.RevenueFit
-    recruitment: F.RecruitmentFit | None
+    fits: list[est.Fit]
+    activation: est.ActivationFit | None
+    engagement: est.EngagementFit
+    growth: est.GrowthFit | None
+    revenue: est.RevenueFit
+    recruitment: est.RecruitmentFit | None
     partner_list: pd.DataFrame
     set_aside: list[SetAside]
     defaults: dict[str, str] = field(default_factory=dict)  # key -> why it was not fitted
@@ -64,7 +64,7 @@ class CalibrationResult:
     # -- the scenario ---------------------------------------------------------------------
 
     @property
-    def fitted(self) -> dict[str, F.Fit]:
+    def fitted(self) -> dict[str, est.Fit]:
         return {f.key: f for f in self.fits}
 
     def scenario_dict(
@@ -216,9 +216,9 @@ def channel_counts(partner_list: pd.DataFrame, segments: list[str]) -> dict[str,
     return channel
 
 
-def _rounded(fit: F.Fit) -> float | int:
+def _rounded(fit: est.Fit) -> float | int:
     if fit.decimals == 0 and fit.key.endswith(("window_months", "nurture_months")):
-        return int(round(fit.value))
+        return round(fit.value)
     if fit.key.endswith("revenue_median"):
         return round(fit.value, 2)
     return float(f"{fit.value:.6g}")
@@ -240,14 +240,14 @@ def _clip_to_schema(data: dict[str, Any], warnings: list[str]) -> None:
             )
 
 
-def partner_list(h: History, window: int, revenue: F.RevenueFit) -> pd.DataFrame:
+def partner_list(h: History, window: int, revenue: est.RevenueFit) -> pd.DataFrame:
     """The channel at the as-of month, one row per partner still in (the model's state; signed partners
     past their activation window are dormant, as in the model)."""
     last = h.months - 1
     M = h.model_states(window)[:, last]
     keep = np.isin(M, [State.SIGNED, State.ACTIVE, State.COLLABORATING, State.DORMANT])
-    rate = F.run_rates(h)
-    medians = {name: float(np.median(x)) if x.size else np.nan for name, x in revenue.samples.items()}
+    rate = est.run_rates(h)
+    medians = {name: median for name, (median, _sigma) in revenue.channel.items()}
     seg_names = np.array(h.segments)[h.segment]
     no_rate = keep & np.isin(M, [State.ACTIVE, State.COLLABORATING, State.DORMANT]) & ~np.isfinite(rate)
     fill = np.array([medians.get(s, np.nan) for s in seg_names])
@@ -293,9 +293,9 @@ def calibrate(
     aside = [a for a in aside if a.count]
     defaults: dict[str, str] = {}
     warnings: list[str] = []
-    fits: list[F.Fit] = []
+    fits: list[est.Fit] = []
     base_mult = {k: s.activation_multiplier for k, s in base_scn.market.segments.items()}
-    activation = F.fit_activation(h, base_mult)
+    activation = est.fit_activation(h, base_mult)
     if activation is None:
         window = base_scn.activation.window_months
         defaults["activation"] = "no first deal inside the revenue history"
@@ -309,22 +309,24 @@ def calibrate(
                 f"{early} partners left within their activation window without a first deal; the model has no "
                 "such move, so their time signed is read as censored"
             )
-    engagement = F.fit_engagement(h, window, base_scn.collaboration.peer_effect)
+    engagement = est.fit_engagement(h, window, base_scn.collaboration.peer_effect)
     fits += engagement.fits
     if not h.has_collaboration:
         defaults["collaboration.adoption_probability"] = "no collaboration table"
         defaults["collaboration.lapse_probability"] = "no collaboration table"
         defaults["growth.collaborating"] = "no collaboration table"
-    growth = F.fit_growth(h, h.model_states(window))
+    growth = est.fit_growth(h, h.model_states(window))
     if growth is None:
         defaults["growth"] = "too few consecutive months with revenue"
     else:
         fits += growth.fits
-    revenue = F.fit_revenue(h)
+    revenue = est.fit_revenue(h, data.prospects)
     fits += revenue.fits
     recruitment = None
     if data.prospects is not None:
-        recruitment = F.fit_recruitment(data.prospects, month, base_scn.market.vendor_signings_per_year)
+        recruitment = est.fit_recruitment(
+            data.prospects, month, base_scn.market.vendor_signings_per_year, base_scn.recruitment.cooloff_months
+        )
         fits += recruitment.fits
         if not recruitment.fits:
             defaults["recruitment"] = "no nurtured prospects in the prospects table"
@@ -341,7 +343,8 @@ def calibrate(
     for fit in fits:
         if fit.thin:
             warnings.append(
-                f"{fit.key}: only {fit.events} events; its interval ({F._num(fit.low)} to {F._num(fit.high)}) is wide"
+                f"{fit.key}: only {fit.events} events; "
+                f"its interval ({est._num(fit.low)} to {est._num(fit.high)}) is wide"
             )
     return CalibrationResult(
         export=data,

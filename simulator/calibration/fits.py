@@ -208,7 +208,7 @@ def fit_activation(h: History, reference_multiplier: dict[str, float], max_windo
             float(inside.min()),
             float(inside.max()),
             "profile likelihood over the window (constant first-deal hazard within it, another after it)",
-            int(len(data.duration)),
+            len(data.duration),
             int(data.event.sum()),
             decimals=0,
         )
@@ -380,7 +380,7 @@ def fit_engagement(h: History, window: int, peer_effect: float) -> EngagementFit
                 mult[param] = 1.0 + (peer_effect * collab_share[month - 1] if param == 2 else 0.0)
             rows.append((start, month, n, events, mult))
     used = np.zeros(len(ENGAGEMENT_KEYS), bool)
-    for *_, ev, mu in rows:
+    for *_, mu in rows:
         used |= mu > 0
     n_c = np.array([r[2] for r in rows]) if rows else np.zeros(0)
     D = np.array([r[3] for r in rows]) if rows else np.zeros((0, len(ENGAGEMENT_KEYS)))
@@ -559,7 +559,9 @@ def fit_growth(h: History, M: np.ndarray) -> GrowthFit | None:
 @dataclass
 class RevenueFit:
     fits: list[Fit]
-    samples: dict[str, np.ndarray]
+    samples: dict[str, np.ndarray]  # first-deal revenue per segment (what the fits rest on)
+    channel: dict[str, tuple[float, float]]  # today's run-rates: lognormal median and sigma per segment
+    corrected: dict[str, bool]  # segment -> corrected for recruitment's selection by fit score
 
 
 def run_rates(h: History) -> np.ndarray:
@@ -571,26 +573,73 @@ def run_rates(h: History) -> np.ndarray:
     return np.where(earning.any(1) & ~gone, rate, np.nan)
 
 
-def fit_revenue(h: History, min_partners: int = 3) -> RevenueFit:
-    """Each segment's lognormal from today's run-rates (the model starts today's partners at their
-    potential, so today's run-rates are potentials): the MLE is the mean and sd of log run-rates."""
+def _lognormal(x: np.ndarray) -> tuple[float, float]:
+    return float(x.mean()), float(x.std(ddof=1)) if x.size > 1 else 0.0
+
+
+def fit_revenue(h: History, prospects: pd.DataFrame | None = None, min_partners: int = 3) -> RevenueFit:
+    """Each segment's lognormal potential from revenue in partners' first-deal months (the model starts
+    a run-rate at its potential at the first deal).
+
+    Recruitment picks prospects by fit score, and the score is correlated with potential, so
+    recruited partners are better than their segment. When the prospects table scores the market
+    (fit scores of prospects never signed too) and links signed prospects to partners, the
+    selection is undone: log revenue is regressed on the fit score among recruited partners
+    (selection on the score leaves that regression unbiased) and averaged over the scores of the
+    whole scored list: ``mu = a + b mean(f)``, ``sigma^2 = s_res^2 + b^2 var(f)``.
+    """
+    P = len(h.partner_id)
+    f = h.first_deal
+    inside = (f >= 0) & (f != NO_MONTH) & (f < h.months)
+    first_rev = np.zeros(P)
+    first_rev[inside] = h.revenue[np.flatnonzero(inside), f[inside]]
+    ok = inside & (first_rev > 0)
+    score = np.full(P, np.nan)
+    population: dict[str, np.ndarray] = {}
+    if prospects is not None and prospects["fit_score"].notna().any():
+        linked = prospects[prospects["partner_id"] != ""].drop_duplicates("partner_id")
+        idx = pd.Index(h.partner_id).get_indexer(linked["partner_id"])
+        score[idx[idx >= 0]] = linked["fit_score"].to_numpy(float)[idx >= 0]
+        scored = prospects[prospects["fit_score"].notna()]
+        population = {str(g): v.to_numpy(float) for g, v in scored.groupby("segment")["fit_score"]}
     rate = run_rates(h)
-    fits, samples = [], {}
+    fits, samples, channel, corrected = [], {}, {}, {}
     for g, name in enumerate(h.segments):
-        x = np.log(rate[(h.segment == g) & np.isfinite(rate)])
+        r = rate[(h.segment == g) & np.isfinite(rate)]
+        if r.size >= 2:
+            mu_c, s_c = _lognormal(np.log(r))
+            channel[name] = (float(np.exp(mu_c)), s_c)
+        mask = ok & (h.segment == g)
+        x = np.log(first_rev[mask])
         samples[name] = np.exp(x)
         n = x.size
         if n < min_partners:
             continue
-        mu, s = float(x.mean()), float(x.std(ddof=1))
-        se = s / np.sqrt(n)
+        mu, sd = _lognormal(x)
+        how = "exp(mean log revenue) in the first-deal month (lognormal MLE)"
+        sf = score[mask]
+        pop = population.get(name, np.empty(0))
+        has = np.isfinite(sf)
+        corrected[name] = False
+        if has.sum() >= 10 and pop.size >= 3 * has.sum():
+            b, a = np.polyfit(sf[has], x[has], 1)
+            resid = x[has] - (a + b * sf[has])
+            s_res2 = float(resid @ resid / max(has.sum() - 2, 1))
+            mu = float(a + b * pop.mean())
+            sd = float(np.sqrt(s_res2 + b**2 * pop.var()))
+            corrected[name] = True
+            how = (
+                f"first-deal revenue regressed on fit score ({int(has.sum())} recruited partners), averaged over "
+                f"the {pop.size:,} scored prospects: undoes recruitment's selection by fit score"
+            )
+        se = sd / np.sqrt(n)
         fits.append(
             Fit(
                 f"market.segments.{name}.revenue_median",
                 float(np.exp(mu)),
                 float(np.exp(mu - Z95 * se)),
                 float(np.exp(mu + Z95 * se)),
-                "exp(mean log run-rate) of the partners with revenue, at the as-of month (lognormal MLE)",
+                how,
                 n,
                 n,
                 distribution={"lognormal": [round(mu, 6), round(float(se), 6)]},
@@ -601,16 +650,17 @@ def fit_revenue(h: History, min_partners: int = 3) -> RevenueFit:
         fits.append(
             Fit(
                 f"market.segments.{name}.revenue_sigma",
-                s,
-                float(s * np.sqrt(dof / stats.chi2.ppf(0.975, dof))),
-                float(s * np.sqrt(dof / stats.chi2.ppf(0.025, dof))),
-                "sd of log run-rates at the as-of month",
+                sd,
+                float(sd * np.sqrt(dof / stats.chi2.ppf(0.975, dof))),
+                float(sd * np.sqrt(dof / stats.chi2.ppf(0.025, dof))),
+                "sd of log revenue in the first-deal month"
+                + (" (selection undone as for the median)" if corrected[name] else ""),
                 n,
                 n,
-                distribution={"normal": [round(s, 6), round(float(s / np.sqrt(2 * dof)), 6)]},
+                distribution={"normal": [round(sd, 6), round(float(sd / np.sqrt(2 * dof)), 6)]},
             )
         )
-    return RevenueFit(fits, samples)
+    return RevenueFit(fits, samples, channel, corrected)
 
 
 # -- recruitment ---------------------------------------------------------------------------------
@@ -624,15 +674,32 @@ class RecruitmentFit:
     signing_probability: float
 
 
-def fit_recruitment(prospects: pd.DataFrame, as_of: pd.Period, signings_per_year: float) -> RecruitmentFit | None:
+def fit_recruitment(
+    prospects: pd.DataFrame, as_of: pd.Period, signings_per_year: float, cooloff_months: int
+) -> RecruitmentFit | None:
     """Win share from the nurtured prospects' monthly signing probability ``1 - exp(-v w / 12)``,
-    the nurture period from the lost prospects' time in nurturing, and the funnel's segment mix."""
+    the nurture period from the lost prospects' time in nurturing, and the funnel's segment mix.
+
+    A CRM keeps a prospect's latest nurture episode: one given up and nurtured again after its
+    cool-off is overwritten, which would hide lost episodes. So win share uses only the episodes
+    begun in the last ``nurture_months + cooloff_months`` months, which nothing can have overwritten.
+    """
     shares = prospects["segment"].value_counts(normalize=True).sort_index()
     nurtured = prospects[prospects["nurture_start"].notna() & prospects["usable"]]
     out_shares = {str(k): float(v) for k, v in shares.items()}
     if nurtured.empty or signings_per_year <= 0:
         return RecruitmentFit([], 0.0, out_shares, float("nan"))
-    start = np.array([m.ordinal for m in nurtured["nurture_start"].dt.to_period("M")])
+    start_all = np.array([m.ordinal for m in nurtured["nurture_start"].dt.to_period("M")])
+    lost_all = nurtured["outcome"].eq("lost") & nurtured["outcome_date"].notna()
+    lost_months = (
+        np.array([m.ordinal for m in nurtured.loc[lost_all, "outcome_date"].dt.to_period("M")])
+        - start_all[lost_all.to_numpy()]
+    )
+    nurture_months = int(np.median(lost_months)) if lost_months.size else 6
+    recent_start = start_all >= as_of.ordinal - (nurture_months + cooloff_months)
+    per_month_starts = start_all
+    nurtured = nurtured[recent_start]
+    start = start_all[recent_start]
     end_known = nurtured["outcome_date"].notna() & nurtured["outcome"].isin(["signed", "lost"])
     end = np.where(
         end_known,
@@ -645,7 +712,7 @@ def fit_recruitment(prospects: pd.DataFrame, as_of: pd.Period, signings_per_year
     events = int(signed.sum())
     fits: list[Fit] = []
     if trials > 0:
-        low, high, ab = jeffreys(events, trials)
+        low, high, _ = jeffreys(events, trials)
         q = events / trials
         to_w = lambda p: float(min(1.0, -12 * np.log1p(-p) / signings_per_year))  # noqa: E731
         w = to_w(q)
@@ -656,7 +723,8 @@ def fit_recruitment(prospects: pd.DataFrame, as_of: pd.Period, signings_per_year
                 w,
                 to_w(low),
                 to_w(high),
-                f"signings / prospect-months nurtured, w = -12 ln(1 - p) / {signings_per_year:g} signings a year",
+                f"signings / prospect-months nurtured (episodes begun in the last {nurture_months + cooloff_months} "
+                f"months), w = -12 ln(1 - p) / {signings_per_year:g} signings a year",
                 len(nurtured),
                 events,
                 trials,
@@ -664,7 +732,7 @@ def fit_recruitment(prospects: pd.DataFrame, as_of: pd.Period, signings_per_year
                 subjects="prospects",
             )
         )
-    lost = months[(nurtured["outcome"] == "lost").to_numpy() & end_known.to_numpy()]
+    lost = lost_months
     if lost.size:
         values, counts = np.unique(lost[lost >= 1], return_counts=True)
         if values.size:
@@ -682,7 +750,7 @@ def fit_recruitment(prospects: pd.DataFrame, as_of: pd.Period, signings_per_year
                     subjects="prospects",
                 )
             )
-    recent = start > as_of.ordinal - 12
-    span = min(12, int(as_of.ordinal - start.min() + 1))
+    recent = per_month_starts > as_of.ordinal - 12
+    span = min(12, int(as_of.ordinal - per_month_starts.min() + 1))
     per_month = float(recent.sum() / span) if span > 0 else 0.0
     return RecruitmentFit(fits, per_month, out_shares, events / trials if trials else float("nan"))

@@ -81,9 +81,10 @@ def _simulate(scenario: Scenario, months: int, seed: int) -> tuple[dict[str, np.
         kernel.step()
         seen.append(observe(kernel))
     history = {key: np.stack([s[key] for s in seen]) for key in ("state", "revenue")}  # (months + 1, W)
-    history["fit_score"] = kernel.pop.fit_score[0, : kernel.layout.width].astype(np.float64)
-    history["company"] = kernel.pop.company[0, : kernel.layout.width].astype(np.int64)
-    history["segment"] = kernel.pop.segment[0, : kernel.layout.width].astype(np.int64)
+    # Static attributes of every company: prospects beyond the reach of recruitment are in the scored list too.
+    history["fit_score"] = kernel.pop.fit_score[0].astype(np.float64)
+    history["company"] = kernel.pop.company[0].astype(np.int64)
+    history["segment"] = kernel.pop.segment[0].astype(np.int64)
     history["first_deal"] = seen[-1]["first_deal"].astype(np.int64)
     history["signed_month"] = seen[-1]["signed_month"].astype(np.int64)
     return history, kernel
@@ -165,26 +166,31 @@ def synthetic_export(
 
 
 def _prospects(state, hist, P, segments, partners, cal, date_in) -> pd.DataFrame:  # noqa: ANN001
-    """The funnel: each prospect's first nurture episode and its outcome, and the untouched prospects."""
+    """The funnel as a CRM holds it: each prospect's latest nurture episode and its outcome (an earlier
+    episode given up is overwritten by the next), and the prospects never nurtured."""
     onboarded = dict(zip(partners["partner_id"], partners["onboarded"], strict=False))
     rows = []
     H = state.shape[0] - 1
-    for c in range(P, state.shape[1]):
-        s = state[:, c]
+    W = state.shape[1]
+    for c in range(P, hist["company"].size):
         seg = segments[hist["segment"][c]]
         pid = f"Q{hist['company'][c]:05d}"
         fit = round(float(hist["fit_score"][c]), 4)
+        if c >= W:
+            rows.append((pid, seg, fit, "", "open", "", ""))
+            continue
+        s = state[:, c]
         starts = np.flatnonzero((s[1:] == State.NURTURING) & (s[:-1] == State.PROSPECT)) + 1
         if starts.size == 0:
             rows.append((pid, seg, fit, "", "open", "", ""))
             continue
-        m0 = int(starts[0])
+        m0 = int(starts[-1])
         after = np.flatnonzero(s[m0 + 1 :] != State.NURTURING)
         if after.size == 0:
             rows.append((pid, seg, fit, date_in(cal(m0)), "open", "", ""))
             continue
         m1 = m0 + 1 + int(after[0])
-        if s[m1] == State.SIGNED:
+        if s[min(m1, H)] == State.SIGNED:
             partner = f"P{hist['company'][c]:05d}"
             rows.append((pid, seg, fit, date_in(cal(m0)), "signed", onboarded[partner], partner))
         else:
