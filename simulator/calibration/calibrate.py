@@ -322,6 +322,12 @@ def calibrate(
         fits += growth.fits
     revenue = est.fit_revenue(h, data.prospects)
     fits += revenue.fits
+    for name, done in revenue.corrected.items():
+        if not done and data.prospects is not None and data.prospects["fit_score"].notna().any():
+            warnings.append(
+                f"market.segments.{name}.revenue_median: fewer than {est.MIN_SCORED} recruited partners with a fit "
+                "score, so recruitment's selection by fit score is not undone; it may be too high"
+            )
     recruitment = None
     if data.prospects is not None:
         recruitment = est.fit_recruitment(

@@ -27,6 +27,7 @@ from ..lifecycle.states import State
 from .history import FAR, NO_MONTH, History, transitions
 
 THIN_EVENTS = 20
+MIN_SCORED = 5  # recruited partners with a fit score needed to undo recruitment's selection
 Z95 = float(stats.norm.ppf(0.975))
 
 
@@ -174,10 +175,12 @@ def fit_activation(h: History, reference_multiplier: dict[str, float], max_windo
     early_n, early_e = at_risk[:, 1 : W + 1].sum(1), deals[:, 1 : W + 1].sum(1)
     late_n, late_e = at_risk[:, W + 1 :].sum(), deals[:, W + 1 :].sum()
     partners_by_seg = np.bincount(data.segment[data.entry < W], minlength=G)
+    partners_by_seg = np.where(early_e > 0, partners_by_seg, 0)
 
     fits: list[Fit] = []
-    # The reference segment: the one with most first deals; its multiplier is kept from the base.
-    ref = int(np.argmax(early_e))
+    # The reference segment: the one with most partners signed (not most first deals: choosing by outcome
+    # would bias the other multipliers); its multiplier is kept from the base.
+    ref = int(np.argmax(partners_by_seg))
     ref_name = h.segments[ref]
     ref_mult = float(reference_multiplier.get(ref_name, 1.0)) or 1.0
     p_ref = early_e[ref] / early_n[ref]
@@ -616,23 +619,29 @@ def fit_revenue(h: History, prospects: pd.DataFrame | None = None, min_partners:
         if n < min_partners:
             continue
         mu, sd = _lognormal(x)
+        se_mu = sd / np.sqrt(n)
         how = "exp(mean log revenue) in the first-deal month (lognormal MLE)"
         sf = score[mask]
         pop = population.get(name, np.empty(0))
         has = np.isfinite(sf)
         corrected[name] = False
-        if has.sum() >= 10 and pop.size >= 3 * has.sum():
+        if has.sum() >= MIN_SCORED and pop.size >= 3 * has.sum():
             b, a = np.polyfit(sf[has], x[has], 1)
             resid = x[has] - (a + b * sf[has])
             s_res2 = float(resid @ resid / max(has.sum() - 2, 1))
             mu = float(a + b * pop.mean())
             sd = float(np.sqrt(s_res2 + b**2 * pop.var()))
+            # The regression's prediction at the market's mean score: its error grows with the distance
+            # between the recruits' scores and the market's.
+            f_link = sf[has]
+            sxx = float(((f_link - f_link.mean()) ** 2).sum())
+            se_mu = float(np.sqrt(s_res2 * (1 / has.sum() + (pop.mean() - f_link.mean()) ** 2 / sxx)))
             corrected[name] = True
             how = (
                 f"first-deal revenue regressed on fit score ({int(has.sum())} recruited partners), averaged over "
                 f"the {pop.size:,} scored prospects: undoes recruitment's selection by fit score"
             )
-        se = sd / np.sqrt(n)
+        se = se_mu
         fits.append(
             Fit(
                 f"market.segments.{name}.revenue_median",
