@@ -101,7 +101,9 @@ def test_dormant_rates_are_the_closed_form_competing_risk_mle(calibrated):
     fits = calibrated.fitted
     assert fits["churn.reactivation_probability"].value == pytest.approx(-np.expm1(-H * back / (back + out)), rel=1e-4)
     assert fits["churn.dormant_exit_probability"].value == pytest.approx(-np.expm1(-H * out / (back + out)), rel=1e-4)
-    assert fits["churn.reactivation_probability"].exposure == n and fits["churn.reactivation_probability"].events == back
+    assert (
+        fits["churn.reactivation_probability"].exposure == n and fits["churn.reactivation_probability"].events == back
+    )
 
 
 def test_activation_probability_is_first_deals_over_months_at_risk(calibrated):
@@ -159,9 +161,10 @@ def test_as_of_cuts_the_history(clean):
     scn, _, folder = clean
     early = calibrate(folder, as_of="2023-12-31", dormant_after=1, base=scn)
     assert early.as_of == pd.Period("2023-12", freq="M") and early.history.months == 24
-    assert early.fitted["churn.exit_probability"].exposure < calibrate(folder, dormant_after=1).fitted[
-        "churn.exit_probability"
-    ].exposure
+    assert (
+        early.fitted["churn.exit_probability"].exposure
+        < calibrate(folder, dormant_after=1).fitted["churn.exit_probability"].exposure
+    )
     with pytest.raises(simulator.ChannelError, match="after the revenue history ends"):
         calibrate(folder, as_of="2030-01-01")
 
@@ -253,7 +256,18 @@ def test_calibrated_scenario_simulates_sizes_and_reports(calibrated):
 
 def test_cli_calibrate_validate_simulate(tmp_path, capsys):
     out = tmp_path / "scn" / "acme.yaml"
-    code = main(["calibrate", str(ACME), "--out", str(out), "--report", str(tmp_path / "cal.html"), "--base", str(ROOT / "examples" / "acme.yaml")])
+    code = main(
+        [
+            "calibrate",
+            str(ACME),
+            "--out",
+            str(out),
+            "--report",
+            str(tmp_path / "cal.html"),
+            "--base",
+            str(ROOT / "examples" / "acme.yaml"),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "keys fitted" in printed and "rows set aside" in printed
@@ -264,9 +278,25 @@ def test_cli_calibrate_validate_simulate(tmp_path, capsys):
 
 def test_cli_synth_export_and_backtest(tmp_path, capsys):
     folder = tmp_path / "export"
-    assert main(["synth-export", str(ROOT / "examples" / "acme.yaml"), "--out", str(folder), "--months", "24", "--seed", "2"]) == 0
+    assert (
+        main(
+            [
+                "synth-export",
+                str(ROOT / "examples" / "acme.yaml"),
+                "--out",
+                str(folder),
+                "--months",
+                "24",
+                "--seed",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert {p.name for p in folder.iterdir()} == {"partners.csv", "revenue.csv", "prospects.csv", "collaboration.csv"}
-    code = main(["backtest", str(folder), "--holdout", "6", "-r", "20", "--out", str(tmp_path / "bt"), "--dormant-after", "1"])
+    code = main(
+        ["backtest", str(folder), "--holdout", "6", "-r", "20", "--out", str(tmp_path / "bt"), "--dormant-after", "1"]
+    )
     printed = capsys.readouterr().out
     assert code == 0 and "inside P10-P90" in printed
     assert (tmp_path / "bt" / "backtest.png").exists()

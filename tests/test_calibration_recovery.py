@@ -111,7 +111,12 @@ def test_short_history_has_wider_intervals(tmp_path):
         fits = calibrate(folder, dormant_after=1, base=scn).fitted
         widths[months] = {k: f.high - f.low for k, f in fits.items()}
     # (win share is not among them: it rests on the last nurture_months + cooloff_months of the funnel either way)
-    for key in ("churn.dormancy_probability", "churn.exit_probability", "growth.active", "activation.monthly_probability"):
+    for key in (
+        "churn.dormancy_probability",
+        "churn.exit_probability",
+        "growth.active",
+        "activation.monthly_probability",
+    ):
         assert widths[18][key] > 1.3 * widths[48][key], key
 
 

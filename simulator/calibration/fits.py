@@ -76,6 +76,11 @@ def _binomial_ll(events: np.ndarray, trials: np.ndarray) -> float:
     return float(ll.sum())
 
 
+def _bounded(events: float, trials: float) -> float:
+    """events / trials, kept half an event below 1 so that its hazard stays finite."""
+    return float(min(events, trials - 0.5) / trials)
+
+
 def jeffreys(events: int, trials: float) -> tuple[float, float, list[float]]:
     """95% Jeffreys interval of a binomial probability and its beta ``[a, b]``."""
     a, b = events + 0.5, max(trials - events, 0.0) + 0.5
@@ -183,7 +188,7 @@ def fit_activation(h: History, reference_multiplier: dict[str, float], max_windo
     ref = int(np.argmax(partners_by_seg))
     ref_name = h.segments[ref]
     ref_mult = float(reference_multiplier.get(ref_name, 1.0)) or 1.0
-    p_ref = early_e[ref] / early_n[ref]
+    p_ref = _bounded(early_e[ref], early_n[ref])
     h_a = -np.log1p(-p_ref) / ref_mult
     p_a = float(-np.expm1(-h_a))
     low, high, _ = jeffreys(int(early_e[ref]), early_n[ref])
@@ -222,8 +227,8 @@ def fit_activation(h: History, reference_multiplier: dict[str, float], max_windo
     for g, name in enumerate(h.segments):
         if early_n[g] == 0:
             continue
-        p_g = early_e[g] / early_n[g]
-        seg_p[name] = float(p_g)
+        p_g = _bounded(early_e[g], early_n[g])
+        seg_p[name] = float(early_e[g] / early_n[g])
         if g == ref:
             continue
         h_g = -np.log1p(-p_g)
@@ -722,7 +727,7 @@ def fit_recruitment(
     fits: list[Fit] = []
     if trials > 0:
         low, high, _ = jeffreys(events, trials)
-        q = events / trials
+        q = _bounded(events, trials)
         to_w = lambda p: float(min(1.0, -12 * np.log1p(-p) / signings_per_year))  # noqa: E731
         w = to_w(q)
         sd_w = (to_w(high) - to_w(low)) / (2 * Z95)
