@@ -3,6 +3,8 @@ scenario used like any other."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -83,7 +85,7 @@ def _panel_counts(h, window):
     counts: dict[tuple[int, int], int] = {}
     exposure: dict[int, int] = {}
     for row in M:
-        for a, b in zip(row[:-1], row[1:], strict=True):
+        for a, b in itertools.pairwise(row):
             if a < 0 or a == State.CHURNED or b < 0:
                 continue
             exposure[a] = exposure.get(a, 0) + 1
