@@ -27,7 +27,7 @@ from ..reports.charts import PALETTE, money_axis
 from ..reports.html import _png
 from ..scenario import Scenario, load_scenario
 from ..scenario.loading import ScenarioLike
-from .calibrate import CalibrationResult, calibrate
+from .calibrate import CalibrationResult, calibrate, exact_shares
 from .export import Export, read_export
 from .history import build_history
 from .scenario_writer import engine_reads
@@ -93,21 +93,19 @@ def starting_scenario(calibration: CalibrationResult, holdout: int) -> Scenario:
     """The channel as it stood at the cut, as the engine can start from it.
 
     Today's engine starts from counts per state and the segment mix, each
-    partner's run-rate drawn from its segment's lognormal, which both today's
-    partners and recruits use: here it is the one of today's run-rates, so
-    today's revenue is right and recruits' revenue is overstated. Once the
+    partner's run-rate drawn from its segment's lognormal, the same one
+    recruits draw their potential from. Today's partners have grown since
+    they were recruited, so each segment is split in two (see
+    :func:`_split_today`): today's partners draw from the lognormal of
+    today's run-rates, recruits from the fitted potentials. Once the
     engine starts from a partner list (``channel.partner_list``) this is the
     one place to switch, and the simulation then starts from each partner's
     own state and run-rate. Recruitment runs as the prospects table shows,
     or is off when there is none.
     """
     data = calibration.scenario_dict(with_partner_list=False, with_uncertainty=False)
-    # Counts start today's partners at their segment's lognormal: use the one of today's run-rates
-    # (the fitted potentials are those of the market, which recruitment draws from).
-    for name, (median, sigma) in calibration.revenue.channel.items():
-        seg = data["market"]["segments"].get(name)
-        if seg is not None:
-            seg["revenue_median"], seg["revenue_sigma"] = round(median, 2), min(round(sigma, 6), 4.0)
+    if not engine_reads()[0]:
+        _split_today(data, calibration)
     data["horizon_months"] = int(holdout)
     data["plan"] = {"revenue_target": None}
     if calibration.recruitment is None or not calibration.recruitment.fits:
@@ -120,6 +118,28 @@ def starting_scenario(calibration: CalibrationResult, holdout: int) -> Scenario:
         calibration.partner_list.to_csv(path, index=False)
         data["channel"] = {"partner_list": str(path)}
     return load_scenario(data)
+
+
+TODAY = "_today"  # suffix of the segments that hold today's partners in a start from counts
+
+
+def _split_today(data: dict, calibration: CalibrationResult) -> None:
+    """Give today's partners segments of their own (no prospects) whose lognormal is that of today's
+    run-rates; the market's segments keep the fitted potentials for recruits."""
+    market = data["market"]["segments"]
+    shares = data["channel"].get("segment_shares") or {}
+    today_shares = {}
+    for name, (median, sigma) in calibration.revenue.channel.items():
+        if name not in market:
+            continue
+        market[name + TODAY] = {**market[name], "share": 0.0, "revenue_median": round(median, 2)}
+        market[name + TODAY]["revenue_sigma"] = min(round(sigma, 6), 4.0)
+        today_shares[name + TODAY] = shares.get(name, 0.0)
+    # Segments of today's partners without run-rates keep their own name.
+    for name, share in shares.items():
+        if name + TODAY not in today_shares:
+            today_shares[name] = share
+    data["channel"]["segment_shares"] = exact_shares(today_shares) if today_shares else None
 
 
 def actual_months(export: Export, calibration: CalibrationResult, as_of: pd.Period) -> pd.DataFrame:

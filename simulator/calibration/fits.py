@@ -55,7 +55,7 @@ class Fit:
         """The scenario file's comment for this key."""
         basis = f"{self.partners:,} {self.subjects}, {self.events:,} events"
         if self.exposure is not None:
-            basis += f" in {self.exposure:,.0f} partner-months"
+            basis += f" in {self.exposure:,.0f} {self.subjects[:-1]}-months"
         thin = f"; THIN DATA: fewer than {THIN_EVENTS} events, the interval is wide" if self.thin else ""
         return f"fitted: {self.estimator}; {basis}; 95% interval {_num(self.low)} to {_num(self.high)}{thin}"
 
