@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import ChannelError
-from .common import add_replication_args, console, positive_int
+from .common import add_replication_args, console, positive_int, seed_value
 
 
 def _month(text: str) -> str:
@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="fit a scenario to a partner export",
         description="Read a PRM partner export (EXPORT.md), rebuild each partner's monthly history, fit the model's "
         "rates with censoring and left truncation, and write a scenario file (every fitted value with its estimator, "
-        "data and 95%% interval), the partner list at the as-of date beside it, and optionally a calibration report.",
+        "data and 95% interval), the partner list at the as-of date beside it, and optionally a calibration report.",
     )
     _export_args(c)
     c.add_argument("--out", "-o", required=True, metavar="SCENARIO.yaml", help="scenario file to write")
@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
     s.add_argument("--out", "-o", required=True, metavar="DIR", help="folder to write the tables into")
     s.add_argument("--months", type=positive_int, default=48, metavar="N", help="months of history (default 48)")
-    s.add_argument("--seed", "-s", type=int, default=0, metavar="S", help="random seed (default 0)")
+    s.add_argument("--seed", "-s", type=seed_value, default=0, metavar="S", help="random seed (default 0)")
     s.add_argument(
         "--messy", action="store_true", help="add what real exports hold (duplicates, gaps, credit notes, ...)"
     )
