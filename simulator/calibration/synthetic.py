@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from ..errors import ChannelError
 from ..lifecycle.states import State
 from ..scenario import Scenario, load_scenario
 from ..scenario.loading import ScenarioLike
+
+if TYPE_CHECKING:
+    from ..engine.kernel import ChannelKernel
 
 DEFAULT_START = "2022-01"
 MESSY_LATE_START = 6  # months of revenue history a messy export loses at its start
@@ -57,18 +61,17 @@ class SyntheticExport:
         return folder
 
 
-def observe(kernel: object) -> dict[str, np.ndarray]:
-    """This month's state, run-rate and revenue of every company of replication 0 of a kernel.
-
-    The one place that reads the kernel's arrays (to be switched to its public view)."""
-    k = kernel  # ChannelKernel
-    W = k.layout.width  # type: ignore[attr-defined]
+def observe(kernel: ChannelKernel) -> dict[str, np.ndarray]:
+    """This month's state, run-rate and revenue of every company of replication 0 of a kernel
+    (through the kernel's public view: its population arrays and ``monthly_revenue``)."""
+    W = kernel.layout.width
+    pop = kernel.pop
     return {
-        "state": k.pop.state[0, :W].copy(),  # type: ignore[attr-defined]
-        "run_rate": k.pop.run_rate[0, :W].astype(np.float64),  # type: ignore[attr-defined]
-        "revenue": k._ring[k.month % 12][0, :W].astype(np.float64),  # type: ignore[attr-defined]
-        "signed_month": k.pop.signed_month[0, :W].copy(),  # type: ignore[attr-defined]
-        "first_deal": k.pop.first_deal[0, :W].copy(),  # type: ignore[attr-defined]
+        "state": pop.state[0, :W].copy(),
+        "run_rate": pop.run_rate[0, :W].astype(np.float64),
+        "revenue": kernel.monthly_revenue()[0, :W].astype(np.float64),
+        "signed_month": pop.signed_month[0, :W].copy(),
+        "first_deal": pop.first_deal[0, :W].copy(),
     }
 
 
