@@ -112,6 +112,7 @@ class CalibrationResult:
         else:
             data["channel"] = channel_counts(self.partner_list, segments)
         _clip_to_schema(data, self.warnings)
+        data.pop("uncertainty", None)  # the base's ranges say nothing about this vendor: only the fits' do
         if with_uncertainty:
             data["uncertainty"] = self.uncertainty()
         return data

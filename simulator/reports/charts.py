@@ -329,3 +329,25 @@ def compare_chart(result: CompareResult) -> Figure:
     fig.text(0.01, 0.0, "dots: mean difference; bars: 90% interval of the paired differences", fontsize=8)
     fig.suptitle(f"{_name(scn_b)} (B) against {_name(scn_a)} (A), paired on the same draws", x=0.01, ha="left")
     return fig
+
+
+def tornado_chart(result: Any) -> Figure:
+    """Tornado chart: each key's swing of the figure from its low to its high value, largest on top."""
+    from ..formatting import figure, figure_label
+
+    table = result.table.iloc[::-1]
+    fig, ax = _figure(8.0, 1.4 + 0.45 * len(table))
+    base = float(result.table["figure_base"].iloc[0])
+    y = np.arange(len(table))
+    low = table["figure_low"].to_numpy() - base
+    high = table["figure_high"].to_numpy() - base
+    ax.barh(y, low, left=base, color=PALETTE[4], alpha=0.8, label="key at its low value")
+    ax.barh(y, high, left=base, color=PALETTE[1], alpha=0.8, label="key at its high value")
+    ax.axvline(base, color="black", lw=1)
+    ax.set_yticks(y, [f"{_plain(k)}  ({_plain(s)})" for k, s in zip(table["key"], table["source"], strict=True)])
+    currency = result.scenario.currency
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: figure(result.kpi, x)))
+    ax.set_xlabel(_plain(figure_label(result.kpi, currency)))
+    ax.set_title(_plain(f"What moves {figure_label(result.kpi).lower()} most"), loc="left")
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    return fig
