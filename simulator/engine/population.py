@@ -69,8 +69,12 @@ class Layout:
                 for g, count in enumerate(largest_remainder(ch.count(state), ch_shares)):
                     states += [int(state)] * int(count)
                     segs += [g] * int(count)
-        per_seg = largest_remainder(scenario.market.prospects, shares)
-        prospect_segment = np.repeat(np.arange(len(shares), dtype=np.int8), per_seg)
+        if scenario.market.prospect_list is not None:  # the vendor's own prospects, in the list's order
+            index = {name: g for g, name in enumerate(scenario.segment_names)}
+            prospect_segment = np.array([index[g] for g in scenario.market.prospect_list.segment], dtype=np.int8)
+        else:
+            per_seg = largest_remainder(scenario.market.prospects, shares)
+            prospect_segment = np.repeat(np.arange(len(shares), dtype=np.int8), per_seg)
         partners = len(states)
         companies = partners + scenario.market.prospects
         reach = scenario.recruitment.nurture_per_month * scenario.horizon_months
@@ -158,10 +162,16 @@ def build_population(
     z_prospect = streams.normal(np.empty((reps, N - P)), 0, Purpose.PROSPECT_POTENTIAL)
     noise = streams.normal(np.empty((reps, N - P)), 0, Purpose.FIT_NOISE)
     pseg = lay.prospect_segment
-    log_pot_prospect = mu[:, pseg] + sigma[:, pseg] * z_prospect
     mean, sd = mixture_moments(params.segment("share"), mu, sigma)
     accuracy = params.value("recruitment.scoring_accuracy")
-    fit = recruitment.fit_scores(log_pot_prospect, mean[:, None], sd[:, None], accuracy, noise)
+    listed = scenario.market.prospect_list
+    if listed is None:
+        log_pot_prospect = mu[:, pseg] + sigma[:, pseg] * z_prospect
+        fit = recruitment.fit_scores(log_pot_prospect, mean[:, None], sd[:, None], accuracy, noise)
+    else:
+        # The vendor's scores are known; each prospect's potential is drawn given its score.
+        fit = np.broadcast_to(np.asarray(listed.fit_score, dtype=np.float64), (reps, N - P))
+        log_pot_prospect = recruitment.potential_given_score(fit, mu[:, pseg], sigma[:, pseg], accuracy, z_prospect)
     order = fit_order(fit, lay.width - P)
 
     segment = np.empty((reps, N), np.int8)

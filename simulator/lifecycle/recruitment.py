@@ -79,6 +79,26 @@ def fit_scores(
     return accuracy * z + np.sqrt(np.maximum(0.0, 1.0 - np.square(accuracy))) * noise
 
 
+def potential_given_score(
+    fit: np.ndarray,
+    mean: float | np.ndarray,
+    sd: float | np.ndarray,
+    accuracy: float | np.ndarray,
+    noise: np.ndarray,
+) -> np.ndarray:
+    """Log potentials drawn given observed fit scores (a prospect list): the other side of :func:`fit_scores`.
+
+    With the scores standardised over the list (``f``), a score correlated at ``a`` with the standardised
+    log potential ``z`` gives ``z | f ~ N(a f, 1 - a^2)``; the log potential is ``mean + sd * z`` with the
+    prospect's segment's ``mean`` (log median) and ``sd`` (sigma). ``noise`` is standard normal.
+    """
+    f = np.asarray(fit, dtype=np.float64)
+    spread = f.std(axis=-1, keepdims=True)
+    f_std = np.where(spread > 0, (f - f.mean(axis=-1, keepdims=True)) / np.where(spread > 0, spread, 1.0), 0.0)
+    z = accuracy * f_std + np.sqrt(np.maximum(0.0, 1.0 - np.square(accuracy))) * noise
+    return mean + sd * z
+
+
 def select_for_nurturing(
     state: np.ndarray,
     eligible_from: np.ndarray,

@@ -97,7 +97,7 @@ def read_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, dict[str, 
 
 
 #: Keys that name a file, read relative to the scenario file that names it.
-FILE_KEYS = (("channel", "partner_list"),)
+FILE_KEYS = (("channel", "partner_list"), ("market", "prospect_list"))
 
 
 def _resolve_paths(data: dict[str, Any], folder: Path) -> None:

@@ -101,12 +101,56 @@ def _default_segments() -> FrozenDict:
     return FrozenDict({"partner": Segment()})
 
 
+class ProspectList(Section):
+    """The vendor's own scored prospect list (``market.prospect_list``): a file path, a table or columns."""
+
+    prospect_id: tuple[str, ...]
+    segment: tuple[str, ...]
+    fit_score: tuple[Annotated[float, Field(allow_inf_nan=False)], ...]
+    file: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, data: Any) -> Any:
+        from .partner_list import prospect_columns, read_prospect_list
+
+        if isinstance(data, str | Path):
+            data = {**read_prospect_list(data), "file": str(data)}
+        elif hasattr(data, "columns") and hasattr(data, "to_dict"):
+            data = prospect_columns(data)
+        if isinstance(data, Mapping):
+            data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _same_length(self) -> ProspectList:
+        n = len(self.prospect_id)
+        if len(self.segment) != n or len(self.fit_score) != n:
+            raise ScenarioError("prospect_id, segment and fit_score must have one value per prospect", "prospect_list")
+        if len(set(self.prospect_id)) != n:
+            raise ScenarioError("prospect_id values must be unique", "prospect_list.prospect_id")
+        return self
+
+    def __len__(self) -> int:
+        return len(self.prospect_id)
+
+
 class Market(Section):
     """The addressable market: companies matching the ideal partner profile."""
 
     prospects: Annotated[int, Field(ge=0, le=5_000_000)] = 2000
     vendor_signings_per_year: Annotated[float, Field(ge=0.0, le=120.0)] = 2.5
     segments: Annotated[dict[str, Segment], AfterValidator(_freeze)] = Field(default_factory=_default_segments)
+    prospect_list: ProspectList | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prospects_from_the_list(cls, data: Any) -> Any:
+        # With a prospect list, the market is the list: its length replaces market.prospects.
+        if isinstance(data, dict) and data.get("prospect_list") is not None:
+            listed = ProspectList.model_validate(data["prospect_list"])
+            data = {**data, "prospect_list": listed, "prospects": len(listed)}
+        return data
 
     @model_validator(mode="after")
     def _check_segments(self) -> Market:
@@ -481,6 +525,15 @@ class Scenario(Section):
                         "channel.segment_shares",
                     )
             _check_shares(shares, "channel.segment_shares")
+        prospects = self.market.prospect_list
+        if prospects is not None:
+            for i, seg in enumerate(prospects.segment):
+                if seg not in segments:
+                    raise ScenarioError(
+                        f"row {i + 2} ({prospects.prospect_id[i]}): unknown segment {seg!r}"
+                        f"{did_you_mean(seg, segments)}; market.segments has: {one_of(segments)}",
+                        "market.prospect_list",
+                    )
         listed = self.channel.partner_list
         if listed is not None:
             for i, seg in enumerate(listed.segment):
