@@ -110,13 +110,8 @@ def starting_scenario(calibration: CalibrationResult, holdout: int) -> Scenario:
     data["plan"] = {"revenue_target": None}
     if calibration.recruitment is None or not calibration.recruitment.fits:
         data["recruitment"]["nurture_per_month"] = 0
-    if engine_reads()[0]:  # the engine starts from the partner list: each partner as it stood
-        import tempfile
-
-        folder = Path(tempfile.mkdtemp(prefix="backtest-"))
-        path = folder / "partners.csv"
-        calibration.partner_list.to_csv(path, index=False)
-        data["channel"] = {"partner_list": str(path)}
+    if engine_reads()[0]:  # the engine starts from the partner list (the table itself): each partner as it stood
+        data["channel"] = {"partner_list": calibration.partner_list}
     return load_scenario(data)
 
 
