@@ -16,6 +16,7 @@ from ..errors import ChannelError
 from ..formatting import change, figure_label, money
 from ..planning import DEFAULT_REPLICATIONS, capacity, compare, scorecard, size_recruitment
 from ..planning.sizing import SizingResult
+from ..reports.tables import write_csv
 from ..scenario import apply_assignments
 from ..vocabulary import better
 from .common import (
@@ -196,8 +197,8 @@ def run_capacity(args: argparse.Namespace) -> int:
         console.print("No plan.revenue_target (or --target): P(plan met) and the gap are not computed.")
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        cap.trajectory.to_csv(folder / "capacity_trajectory.csv", index=False)
-        cap.per_replication.to_csv(folder / "capacity_runs.csv", index=False)
+        write_csv(cap.trajectory, folder / "capacity_trajectory.csv")
+        write_csv(cap.per_replication, folder / "capacity_runs.csv")
         console.print(f"wrote {folder / 'capacity_trajectory.csv'}, {folder / 'capacity_runs.csv'}")
     return 0
 
@@ -336,8 +337,8 @@ def run_compare(args: argparse.Namespace) -> int:
     console.print(table)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        result.differences.to_csv(folder / "differences.csv")
-        result.changes.to_csv(folder / "changes.csv", index=False)
+        write_csv(result.differences, folder / "differences.csv", index=True)
+        write_csv(result.changes, folder / "changes.csv")
         console.print(f"wrote {folder / 'differences.csv'}, {folder / 'changes.csv'}")
     return 0
 

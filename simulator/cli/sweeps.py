@@ -9,6 +9,7 @@ import pandas as pd
 from rich.table import Table
 
 from ..errors import ChannelError
+from ..reports.tables import write_csv
 from ..scenario import Scenario
 from ..sweeps import make_design, sensitivity, summarize_sweep, sweep
 from ..sweeps.design import parse_grid, parse_ranges
@@ -193,7 +194,7 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
     for key, row in result.table.iterrows():
         table.add_row(str(key), *(f"{v:.3g}" for v in row))
     console.print(table)
-    result.table.to_csv(out / "sensitivity.csv")
+    write_csv(result.table, out / "sensitivity.csv", index=True)
     result.plot().savefig(out / "sensitivity.png", dpi=120)
     console.print(f"wrote {out / 'sensitivity.csv'}, {out / 'sensitivity.png'}")
     return 0

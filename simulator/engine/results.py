@@ -122,7 +122,9 @@ class SimulationResult:
             table.to_parquet(path, index=False)
             written.append(path)
             if csv:
-                table.to_csv(folder / f"{name}.csv", index=False)
+                from ..reports.tables import write_csv  # formula-like text neutralised, written atomically
+
+                write_csv(table, folder / f"{name}.csv")
                 written.append(folder / f"{name}.csv")
         return written
 
