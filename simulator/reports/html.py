@@ -435,7 +435,7 @@ def _source_text(scn: Scenario, key: str) -> dict[str, str]:
     src = source_of(scn.sources, key)
     where = f"{src.file}, line {src.line}" if src.file else ""
     origin = {
-        "file": "this file",
+        "file": "the scenario file",
         "base file": "inherited from the base file",
         "override": "override (--set)",
         "calibrated": "calibrated from an export",
@@ -447,9 +447,19 @@ def _source_text(scn: Scenario, key: str) -> dict[str, str]:
 def _assumptions(scn: Scenario, keys: set[str] | None = None) -> list[dict[str, str]]:
     rows = []
     for key, value in scenario_values(scn):
-        if key.startswith("program.levers") or (keys is not None and key not in keys):
+        # The description opens the page; the levers have their own table.
+        if key.startswith("program.levers") or key == "description" or (keys is not None and key not in keys):
             continue
-        rows.append({"key": key, "words": key_words(key), "value": value_text(value), **_source_text(scn, key)})
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        rows.append(
+            {
+                "key": key,
+                "words": key_words(key),
+                "value": value_text(value),
+                "numeric": numeric,
+                **_source_text(scn, key),
+            }
+        )
     return rows
 
 
@@ -463,7 +473,7 @@ def _whatif(c: CompareResult) -> dict[str, Any]:
         if values_a.get(key, object()) != value
         or (b.sources and source_of(b.sources, key).origin in ("file", "override", "calibrated"))
     }
-    own -= {"name", "description"}
+    own.discard("description")
     return {"name": b.name, "assumptions": _assumptions(b, own), "levers": _levers(c.b)}
 
 
