@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -80,7 +81,9 @@ def write_charts(folder: str | Path, d: Deliverables, dpi: int = 150) -> list[Pa
         fig = make()
         for fmt in ("png", "svg"):
             buffer = io.BytesIO()
-            fig.savefig(buffer, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
+            # A fixed salt and no date: the same results give the same SVG, byte for byte.
+            with matplotlib.rc_context({"svg.hashsalt": "channel-plan"}):
+                fig.savefig(buffer, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
             written.append(write_bytes(folder / f"{stem}.{fmt}", buffer.getvalue()))
     return written
 

@@ -67,7 +67,9 @@ def write_text(path: str | Path, text: str) -> Path:
 def write_csv(frame: pd.DataFrame, path: str | Path, index: bool = False) -> Path:
     """Write a table as CSV, atomically, with formula-like text cells neutralised (the one CSV writer)."""
     buffer = io.StringIO()
-    safe_frame(frame, index=index).to_csv(buffer, index=False)
+    # CRLF line ends (RFC 4180): the csv writer then quotes any text holding a CR or an LF, so a stray
+    # carriage return in a name cannot split a row in two.
+    safe_frame(frame, index=index).to_csv(buffer, index=False, lineterminator="\r\n")
     return write_text(path, buffer.getvalue())
 
 
