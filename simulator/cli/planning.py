@@ -256,8 +256,8 @@ def _curve_table(result: SizingResult) -> Table:
     cur = result.scenario.currency
     title = (
         f"{result.scenario.name}: P(revenue of the last 12 months >= {money(result.target)} {cur}) by "
-        f"{key_words(result.decision)}; confidence {share(result.confidence, 0)}, {result.replications:,} "
-        f"replications, seed {result.seed}, same draws for every value"
+        f"{key_words(result.decision)} ({result.decision}); confidence {share(result.confidence, 0)}, "
+        f"{result.replications:,} replications, seed {result.seed}, same draws for every value"
     )
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column(key_words(result.decision), justify="right")

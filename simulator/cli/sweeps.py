@@ -190,11 +190,12 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
         title_justify="left",
         header_style="bold",
     )
+    table.add_column("what")
     table.add_column("key")
     for col in result.table.columns:
         table.add_column(col, justify="right")
     for key, row in result.table.iterrows():
-        table.add_row(key_words(str(key)), *(_index_cell(args.kpi, str(col), v) for col, v in row.items()))
+        table.add_row(key_words(str(key)), str(key), *(_index_cell(args.kpi, str(col), v) for col, v in row.items()))
     console.print(table)
     write_csv(result.table, out / "sensitivity.csv", index=True)
     result.plot().savefig(out / "sensitivity.png", dpi=120)

@@ -120,6 +120,7 @@ def partners_by_state(result: SimulationResult) -> Figure:
         ls="--",
         label="partners that left, cumulative",
     )
+    below.set_title("around the channel: prospects in nurturing, partners that left", loc="left", fontsize=10)
     below.set_ylabel("companies (mean)")
     below.set_xlabel("month")
     below.set_ylim(bottom=0)
