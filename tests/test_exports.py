@@ -3,6 +3,7 @@ formula-like text stays text; every write atomic, every I/O error naming the fil
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import openpyxl
@@ -154,7 +155,7 @@ def test_every_csv_writer_goes_through_write_csv():
 def test_writes_are_atomic_and_errors_name_the_file(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(ChannelError, match=str(blocker / "t.csv").replace("/", ".")):
+    with pytest.raises(ChannelError, match=re.escape(f"cannot write {blocker / 't.csv'}")):
         write_csv(pd.DataFrame({"a": [1]}), blocker / "t.csv")
     # replacing a file: the new content whole, and no temporary file left beside it
     target = tmp_path / "keep.csv"
@@ -164,7 +165,7 @@ def test_writes_are_atomic_and_errors_name_the_file(tmp_path):
     assert not any(p.name.startswith(".tmp-") for p in tmp_path.iterdir())
     # a folder where the file should be is refused by name
     (tmp_path / "dir.csv").mkdir()
-    with pytest.raises(ChannelError, match="dir.csv"):
+    with pytest.raises(ChannelError, match=r"dir\.csv: it is a folder"):
         write_csv(pd.DataFrame({"a": [1]}), tmp_path / "dir.csv")
 
 
