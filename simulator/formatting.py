@@ -11,12 +11,18 @@
 
 :func:`figure` and :func:`change` write any figure of the vocabulary (:mod:`simulator.vocabulary`) by its
 kind, so a table never chooses a format by the name of a column.
+
+For sentences and tables of assumptions: :func:`key_words` writes a scenario key in words ("prospects
+nurtured a month", never ``recruitment.nurture_per_month``), :func:`lever_words` and :func:`describe_lever`
+a lever, :func:`value_text` a scenario value (never ``5e+07``), :func:`signed_share` a growth rate
+(``+3.8%``), :func:`decision_value` a sized decision, :func:`shorten` text of bounded length.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from . import vocabulary
 
@@ -329,3 +335,36 @@ def decision_value(key: str, value: float | None, integer: bool = False) -> str:
     if key.endswith(("_cost", "cost_per_month", "revenue_target", "revenue_median")):
         return money(value)
     return number(value)
+
+
+def describe_lever(lever: Any, currency: str = "") -> str:
+    """A lever in words: what it changes, for whom, when and at what intensity."""
+    parts = []
+    effects = ", ".join(f"{signed_share(lever.intensity * x, 0)} {key_words(k)}" for k, x in lever.effects.items())
+    parts.append(effects or "no effect on rates")
+    targets = f"for {', '.join(s.label for s in lever.states())} partners"
+    if lever.segments:
+        targets += f" in {', '.join(lever.segments)} only"
+    parts.append(targets)
+    if lever.months is not None:
+        parts.append(f"months {lever.months[0]}-{lever.months[1]}")
+    if lever.intensity != 1.0:
+        parts.append(f"intensity {value_text(lever.intensity)}")
+    cost = lever_cost(lever, currency)
+    if cost != "-":
+        parts.append(f"costs {cost}")
+    return "; ".join(parts)
+
+
+def lever_cost(lever: Any, currency: str = "") -> str:
+    """What a lever costs as its terms: ``450 a partner a month; 400 a signing``; ``-`` when free."""
+    c = lever.cost
+    terms = [
+        (c.per_partner_month, "a partner a month"),
+        (c.fixed_per_month, "a month, fixed"),
+        (c.per_signing, "a signing"),
+    ]
+    parts = [f"{money(v, currency)} {what}" for v, what in terms if v]
+    if c.revenue_share:
+        parts.append(f"{share(c.revenue_share)} of the revenue of the partners it targets")
+    return "; ".join(parts) or "-"

@@ -193,3 +193,34 @@ def test_shorten_bounds_the_length_at_a_word():
 def test_lever_words_and_plural():
     assert f.lever_words("presales_support") == "presales support"
     assert f.plural(1, "lever") == "1 lever" and f.plural(2200, "company") == "2,200 companies"
+
+
+def test_levers_in_words_with_their_cost():
+    import simulator as sim
+
+    scn = sim.load_scenario(
+        {
+            "name": "x",
+            "market": {"segments": {"msp": {"share": 0.4}, "reseller": {"share": 0.6}}},
+            "program": {
+                "levers": [
+                    {"use": "presales_support", "segments": ["msp"], "months": [3, 12], "intensity": 0.5},
+                    {"name": "rebate", "effects": {"growth.active": 0.1}, "cost": {"revenue_share": 0.02}},
+                ]
+            },
+        }
+    )
+    presales, rebate = scn.program.levers
+    text = f.describe_lever(presales, "USD")
+    # intensity 0.5 halves the catalogue's +35%; the segment restriction and the months are said
+    assert text == (
+        "+18% chance a month of a first deal; for signed partners in msp only; months 3-12; intensity 0.5; "
+        "costs 450 USD a partner a month"
+    )
+    assert f.lever_cost(rebate) == "2.0% of the revenue of the partners it targets"
+    assert (
+        f.lever_cost(
+            scn.override(program__levers=[{"name": "free", "effects": {"growth.active": 0.1}}]).program.levers[0]
+        )
+        == "-"
+    )

@@ -16,6 +16,7 @@ from ..errors import ChannelError
 from ..formatting import (
     change,
     decision_value,
+    describe_lever,
     figure_label,
     index,
     key_words,
@@ -325,7 +326,14 @@ def run_compare(args: argparse.Namespace) -> int:
     for col in ("kind", "what", "key", "A", "B"):
         changes.add_column(col)
     for _, r in result.changes.iterrows():
-        changes.add_row(r["kind"], key_words(r["key"]), r["key"], value_text(r["a"]), value_text(r["b"]))
+        va, vb = value_text(r["a"]), value_text(r["b"])
+        if r["kind"] in ("lever added", "lever removed"):  # the lever in words, as the report says it
+            side = b if r["kind"] == "lever added" else a
+            lever = next(lv for lv in side.program.levers if f"lever:{lv.name}" == r["key"])
+            va, vb = (
+                (va, describe_lever(lever, cur)) if r["kind"] == "lever added" else (describe_lever(lever, cur), vb)
+            )
+        changes.add_row(r["kind"], key_words(r["key"]), r["key"], va, vb)
     if result.changes.empty:
         changes.add_row("-", "nothing: A and B are the same scenario", "", "", "")
     console.print(changes)

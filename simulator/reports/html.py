@@ -24,10 +24,12 @@ from matplotlib.figure import Figure
 from ..engine.results import SimulationResult, simulate
 from ..formatting import (
     decision_value,
+    describe_lever,
     figure,
     figure_label,
     index,
     key_words,
+    lever_cost,
     lever_words,
     money,
     quantity,
@@ -41,7 +43,7 @@ from ..planning.capacity import CapacityResult
 from ..planning.compare import CompareResult
 from ..planning.decisions import NURTURE
 from ..planning.sizing import SizingResult
-from ..scenario import Lever, Scenario, load_scenario
+from ..scenario import Scenario, load_scenario
 from ..scenario.loading import ScenarioLike
 from ..scenario.sources import source_of
 from ..stats import wilson_interval
@@ -300,39 +302,6 @@ def _concentration(result: SimulationResult) -> dict[str, str]:
         "nothing": share(nothing.median()),
         "effective": quantity(round(1 / hhi)) if hhi and np.isfinite(hhi) and hhi > 0 else "-",
     }
-
-
-def describe_lever(lever: Lever, currency: str = "") -> str:
-    """A lever in words: what it changes, for whom, when and at what intensity."""
-    parts = []
-    effects = ", ".join(f"{signed_share(lever.intensity * x, 0)} {key_words(k)}" for k, x in lever.effects.items())
-    parts.append(effects or "no effect on rates")
-    targets = ", ".join(s.label for s in lever.states())
-    if lever.segments:
-        targets += f" in {', '.join(lever.segments)} only"
-    parts.append(f"for {targets} partners")
-    if lever.months is not None:
-        parts.append(f"months {lever.months[0]}-{lever.months[1]}")
-    if lever.intensity != 1.0:
-        parts.append(f"intensity {value_text(lever.intensity)}")
-    cost = lever_cost(lever, currency)
-    if cost != "-":
-        parts.append(f"costs {cost}")
-    return "; ".join(parts)
-
-
-def lever_cost(lever: Lever, currency: str = "") -> str:
-    """What a lever costs as its terms: ``450 a partner a month; 400 a signing``; ``-`` when free."""
-    c = lever.cost
-    terms = [
-        (c.per_partner_month, "a partner a month"),
-        (c.fixed_per_month, "a month, fixed"),
-        (c.per_signing, "a signing"),
-    ]
-    parts = [f"{money(v, currency)} {what}" for v, what in terms if v]
-    if c.revenue_share:
-        parts.append(f"{share(c.revenue_share)} of the revenue of the partners it targets")
-    return "; ".join(parts) or "-"
 
 
 def _change_line(row: Any, a: Scenario, b: Scenario) -> str:
