@@ -399,9 +399,10 @@ def _figures(result: SimulationResult) -> list[dict[str, Any]]:
 
 
 def _source_text(scn: Scenario, key: str) -> dict[str, str]:
-    if not scn.sources:  # built from plain data: nothing says where its values came from
-        return {"origin": "given as data", "where": "", "note": ""}
     src = source_of(scn.sources, key)
+    read = any(s.origin in ("file", "base file", "calibrated") for s in scn.sources.values())
+    if src.origin == "default" and not read:  # built from plain data: nothing says where its values came from
+        return {"origin": "given as data", "where": "", "note": ""}
     where = f"{src.file}, line {src.line}" if src.file else ""
     origin = {
         "file": "the scenario file",
