@@ -110,18 +110,20 @@ class SimulationResult:
         for name, table in tables.items():
             if table is None:
                 continue
-            outputs = [(folder / f"{name}.parquet", lambda t, b: t.to_parquet(b, index=False))]
+            path = folder / f"{name}.parquet"
+            buffer = io.BytesIO()
+            table.to_parquet(buffer, index=False)
+            try:  # a temporary file renamed into place: a full disk leaves no truncated table behind
+                folder.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(path, buffer.getvalue())
+            except OSError as exc:
+                raise ChannelError(f"cannot write {path}: {exc.strerror or exc}") from None
+            written.append(path)
             if csv:
-                outputs.append((folder / f"{name}.csv", lambda t, b: b.write(t.to_csv(index=False).encode())))
-            for path, write in outputs:
-                buffer = io.BytesIO()
-                write(table, buffer)
-                try:  # a temporary file renamed into place: a full disk leaves no truncated table behind
-                    folder.mkdir(parents=True, exist_ok=True)
-                    atomic_write_bytes(path, buffer.getvalue())
-                except OSError as exc:
-                    raise ChannelError(f"cannot write {path}: {exc.strerror or exc}") from None
-                written.append(path)
+                from ..reports.tables import write_csv  # formula-like text neutralised, written atomically
+
+                write_csv(table, folder / f"{name}.csv")
+                written.append(folder / f"{name}.csv")
         return written
 
 

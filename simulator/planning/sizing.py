@@ -38,7 +38,7 @@ import pandas as pd
 from ..engine.population import NEVER
 from ..engine.results import run_blocks
 from ..errors import ChannelError
-from ..formatting import money
+from ..formatting import decision_value, key_words, money, quantity, share, value_text
 from ..lifecycle.states import EARNING
 from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
@@ -262,20 +262,19 @@ class SizingResult:
         imp = self.implied
         if not self.reachable:
             return (
-                f"The plan is not reachable: best P(plan met) = {self.best_probability:.3f} at "
-                f"{self.decision} = {_show(self.best_value, self.integer)} (needed {self.confidence:.2f}); "
+                f"The plan is not reachable: the best value tried, {self._with(self.best_value)}, meets it in "
+                f"{share(self.best_probability)} of futures (it asks for {share(self.confidence, 0)}); "
                 f"limit: {self.limit}."
             )
         lo, hi = self.interval or (math.nan, math.nan)
-        head = f"{self.decision} = {_show(self.value, self.integer)}"
         below = (
-            f", against {self.probability_below:.3f} at {_show(self.value_below, self.integer)}"
+            f", against {share(self.probability_below)} at {_show(self.value_below, self.integer, self.decision)}"
             if self.value_below is not None
-            else f" ({_show(self.value, self.integer)} is the lowest value allowed)"
+            else f" ({_show(self.value, self.integer, self.decision)} is the lowest value allowed)"
         )
         text = (
-            f"{head}: P(plan met) = {self.probability:.3f} (95% interval {lo:.3f}-{hi:.3f}){below}, "
-            f"on the same {self.replications} replications."
+            f"{self._with(self.value).capitalize()}, the plan is met in {share(self.probability)} of futures "
+            f"(95% interval {share(lo)}-{share(hi)}){below}, on the same {self.replications:,} replications."
         )
         if self.decision == NURTURE and self.value == 0:
             return text + " Today's channel meets the plan without recruiting."
@@ -286,12 +285,19 @@ class SizingResult:
                 f" ({money(imp['program_cost_total'] + imp['recruitment_cost_total'])} {cur} over {H} months)."
             )
         return text + (
-            f" It means recruiting about {imp['signings_per_year']:.1f} partners a year"
-            f" ({imp['first_deals_per_year']:.1f} of them closing a first deal within the horizon), nurturing"
-            f" {imp['nurtured_per_year'] / 12:.1f} prospects a month, at a recruitment cost of"
+            f" It means recruiting about {quantity(round(imp['signings_per_year']))} partners a year"
+            f" ({quantity(round(imp['first_deals_per_year']))} of them closing a first deal within the horizon),"
+            f" nurturing {quantity(round(imp['nurtured_per_year'] / 12))} prospects a month, at a recruitment cost of"
             f" {money(imp['recruitment_cost_per_year'])} {cur} a year"
             f" ({money(imp['recruitment_cost_total'])} {cur} over {H} months)."
         )
+
+    def _with(self, value: float | None) -> str:
+        """``with 22 prospects nurtured a month`` / ``with the activation window at 9``."""
+        shown = _show(value, self.integer, self.decision)
+        if self.decision == NURTURE:
+            return f"with {shown} prospects nurtured a month"
+        return f"with {_the(key_words(self.decision))} at {shown}"
 
     def summary(self) -> pd.DataFrame:
         """The answer and what it implies, as ``figure -> value``."""
@@ -320,10 +326,12 @@ def _deprecated(old: str, new: str) -> None:
     warnings.warn(f"SizingResult.{old} is deprecated; use SizingResult.{new}", DeprecationWarning, stacklevel=3)
 
 
-def _show(value: float | None, integer: bool) -> str:
-    if value is None:
-        return "-"
-    return f"{int(value):,}" if integer else f"{value:.4g}"
+def _the(words: str) -> str:
+    return words if words.startswith("the ") else f"the {words}"
+
+
+def _show(value: float | None, integer: bool, key: str = "") -> str:
+    return decision_value(key, value, integer)
 
 
 # -- the search -----------------------------------------------------------------------
@@ -563,9 +571,9 @@ def _result(
         wanted = found * scn.horizon_months
         if at.mean("nurtured") < 0.95 * wanted:
             notes.append(
-                f"the market runs short of prospects at this pace: {at.mean('nurtured'):,.0f} prospects entered "
-                f"nurturing over the horizon, not {wanted:,.0f} (market.prospects = {scn.market.prospects:,}, "
-                f"cool-off {scn.recruitment.cooloff_months} months)"
+                f"the market runs short of prospects at this pace: {quantity(at.mean('nurtured'))} prospects entered "
+                f"nurturing over the horizon, not {quantity(wanted)} ({scn.market.prospects:,} prospects in the "
+                f"market, cool-off {scn.recruitment.cooloff_months} months)"
             )
     return SizingResult(
         scenario=scn,
@@ -657,8 +665,9 @@ def _monotonicity_notes(evals: list[Evaluation], n_reps: int, d: Decision, found
         half_width = max((e.interval[1] - e.interval[0]) / 2 for e in evals)
         if high.probability - low.probability < half_width:
             notes.append(
-                f"P(plan met) barely changes across the values tried ({low.probability:.3f} at "
-                f"{_show(low.value, d.integer)}, {high.probability:.3f} at {_show(high.value, d.integer)}): "
+                f"P(plan met) barely changes across the values tried ({share(low.probability)} at "
+                f"{_show(low.value, d.integer, d.key)}, {share(high.probability)} at "
+                f"{_show(high.value, d.integer, d.key)}): "
                 f"the answer is within the noise of {n_reps} replications; run more replications before relying on it"
             )
     drops = [(a, b) for a, b in itertools.pairwise(evals) if b.probability < a.probability]
@@ -666,8 +675,9 @@ def _monotonicity_notes(evals: list[Evaluation], n_reps: int, d: Decision, found
         return notes
     a, b = max(drops, key=lambda ab: ab[0].probability - ab[1].probability)
     text = (
-        f"P(plan met) is not increasing on every value tried (P = {a.probability:.3f} at {_show(a.value, d.integer)} "
-        f"but {b.probability:.3f} at {_show(b.value, d.integer)}, on {n_reps} replications)"
+        f"P(plan met) is not increasing on every value tried (P = {share(a.probability)} at "
+        f"{_show(a.value, d.integer, d.key)} but {share(b.probability)} at {_show(b.value, d.integer, d.key)}, "
+        f"on {n_reps} replications)"
     )
     if found is not None:
         text += "; every value tried above the answer meets the confidence and every one below it does not"
@@ -689,7 +699,10 @@ def _limit(
             "activation.window_months": "a window longer than the horizon changes nothing",
             "recruitment.nurture_months": "a nurture period longer than the horizon changes nothing",
         }.get(d.key, "the largest value allowed")
-        return f"{d.key} at its upper limit {_show(d.high, d.integer)} ({why}) gives P = {top.probability:.3f}; {reach}"
+        return (
+            f"{_the(key_words(d.key))} at its upper limit {_show(d.high, d.integer, d.key)} ({why}) gives "
+            f"P = {share(top.probability)}; {reach}"
+        )
     N, H = scn.market.prospects, scn.horizon_months
     channel, recruited = top.mean("channel_revenue"), top.mean("recruited_revenue")
     ceiling = top.mean("market_potential")
@@ -705,7 +718,8 @@ def _limit(
     if signed < 0.5:
         return (
             f"prospects run out: nurturing all {N:,} prospects from month 1, only {signed:.0%} of them sign within "
-            f"the {H}-month horizon (win share {rec.win_share:g}, {scn.market.vendor_signings_per_year:g} vendor "
+            f"the {H}-month horizon (win share {share(rec.win_share)}, "
+            f"{value_text(scn.market.vendor_signings_per_year)} vendor "
             f"signings a year, {rec.nurture_months}-month nurture period, {rec.cooloff_months}-month cool-off); "
             f"recruited partners add {money(recruited)} to today's channel's {money(channel)}; {reach}"
         )
@@ -713,7 +727,7 @@ def _limit(
     if earning < 0.5:
         return (
             f"activation: {signed:.0%} of the {N:,} prospects sign, but only {earning:.0%} of them are earning at "
-            f"month {H} (first deals at {act.monthly_probability:g} a month within a {act.window_months}-month "
+            f"month {H} (first deals at {share(act.monthly_probability)} a month within a {act.window_months}-month "
             f"window, then dormancy and exits); recruited partners add {money(recruited)} to today's channel's "
             f"{money(channel)}; {reach}"
         )

@@ -511,6 +511,7 @@ class Scenario(Section):
     uncertainty: Annotated[dict[str, Distribution], AfterValidator(_freeze)] = Field(default_factory=FrozenDict)
 
     _notes: FrozenDict = PrivateAttr(default_factory=FrozenDict)
+    _sources: FrozenDict = PrivateAttr(default_factory=FrozenDict)
 
     @model_validator(mode="after")
     def _check_cross_keys(self) -> Scenario:
@@ -604,6 +605,13 @@ class Scenario(Section):
     def notes(self) -> Mapping[str, str]:
         """Source notes read from the scenario file's comments (dotted key -> note)."""
         return self._notes
+
+    @property
+    def sources(self) -> Mapping[str, Any]:
+        """Where each value came from: dotted key -> :class:`~simulator.scenario.sources.Source` (file and
+        line, base file, override or calibrated); :func:`~simulator.scenario.sources.source_of` looks a
+        key up, defaults included."""
+        return self._sources
 
     def __iter__(self):  # noqa: ANN204
         # A scenario is one value, not a collection of fields: this keeps
