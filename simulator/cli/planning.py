@@ -21,12 +21,15 @@ from ..formatting import (
     index,
     key_words,
     money,
+    number,
     quantity,
     share,
+    signed_money,
     signed_share,
     value_text,
 )
 from ..planning import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, capacity, compare, scorecard, size_recruitment
+from ..planning.compare import CompareResult
 from ..planning.sizing import SizingResult
 from ..reports.exports import Deliverables
 from ..reports.tables import write_csv
@@ -373,6 +376,7 @@ def run_compare(args: argparse.Namespace) -> int:
             share(r["p_b_worse"]),
         )
     console.print(table)
+    console.print(_returns_table(result, cur))
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         write_csv(result.differences, folder / "differences.csv", index=True)
@@ -380,6 +384,47 @@ def run_compare(args: argparse.Namespace) -> int:
         console.print(f"wrote {folder / 'differences.csv'}, {folder / 'changes.csv'}")
     write_exports(args, Deliverables(result=result.a, comparison=result))
     return 0
+
+
+def _returns_table(result: CompareResult, currency: str) -> Table:
+    """What B returns against A over the horizon: incremental contribution and cost, ROI, NPV, payback."""
+    r = result.returns
+    H = min(result.a.scenario.horizon_months, result.b.scenario.horizon_months)
+    table = Table(title=f"What B returns against A over {H} months (paired)", title_justify="left", header_style="bold")
+    for col in ("figure", "mean", "90% interval"):
+        table.add_column(col, justify="left" if col == "figure" else "right")
+    for name, label in (
+        ("incremental_contribution", "Incremental contribution"),
+        ("incremental_cost", "Incremental cost"),
+    ):
+        row = r.loc[name]
+        interval = f"{signed_money(row['p05'])} .. {signed_money(row['p95'])}"
+        table.add_row(f"{label} ({currency})", signed_money(row["mean"]), interval)
+    roi = r.loc["roi"]
+    table.add_row(
+        "ROI (contribution per unit of extra cost)",
+        number(roi["mean"]),
+        f"{number(roi['p05'])} .. {number(roi['p95'])}",
+    )
+    npv = r.loc["npv"]
+    rate = result.b.scenario.economics.discount_rate
+    table.add_row(
+        f"NPV at {share(rate, 0)} a year ({currency})",
+        signed_money(npv["mean"]),
+        f"{signed_money(npv['p05'])} .. {signed_money(npv['p95'])}",
+    )
+    pay = r.loc["payback_month"]
+    paid = pay["p_paid_back"]
+
+    def month(x: float) -> str:
+        return f"beyond month {H}" if not math.isfinite(x) else f"month {x:.0f}"
+
+    table.add_row(
+        f"Payback (median; {share(paid, 0)} of replications pay back)",
+        month(pay["p50"]),
+        f"P10 {month(pay['p10'])}, P90 {month(pay['p90'])}",
+    )
+    return table
 
 
 # -- scorecard --------------------------------------------------------------------------
