@@ -69,3 +69,14 @@ def test_a_scenario_against_itself_returns_nothing():
     per = cmp.returns_per_replication
     assert (per[["incremental_contribution", "incremental_cost", "npv"]] == 0).all().all()
     assert per["roi"].isna().all() and per["payback_month"].isna().all()
+
+
+def test_the_report_states_the_returns_and_the_uncertain_keys():
+    from simulator.reports.html import build_report
+
+    a = sim.load_scenario(still(), uncertainty={"recruitment.win_share": {"beta": [3.0, 7.0]}})
+    b = still(program={"levers": [{"name": "desk", "applies_to": ["active"], "cost": {"fixed_per_month": F}}]})
+    html = build_report(a, compare_with=b, replications=3).html
+    assert 'id="compare-returns"' in html and "beyond month 24" in html
+    assert 'id="uncertain-keys"' in html and "recruitment.win_share (beta 3.0, 7.0)" in html
+    assert 'id="uncertain-keys"' not in build_report(b, replications=2).html

@@ -32,6 +32,7 @@ from ..formatting import (
     lever_cost,
     lever_words,
     money,
+    number,
     quantity,
     share,
     signed_money,
@@ -333,6 +334,30 @@ def _comparison(c: CompareResult) -> dict[str, Any]:
         "p_better": share(d.loc["contribution_last_12m", "p_b_better"]),
         "better": bool(d.loc["contribution_last_12m", "mean_diff"] > 0),
         "changes": changes,
+        "returns": _returns(c),
+    }
+
+
+def _returns(c: CompareResult) -> dict[str, str]:
+    """What B returns against A over the horizon, in words: contribution, cost, ROI, NPV, payback."""
+    r, cur = c.returns, c.b.scenario.currency
+    H = min(c.a.scenario.horizon_months, c.b.scenario.horizon_months)
+
+    def month(x: float) -> str:
+        return f"beyond month {H}" if not np.isfinite(x) else f"month {x:.0f}"
+
+    pay = r.loc["payback_month"]
+    return {
+        "contribution": signed_money(r.loc["incremental_contribution", "mean"], cur),
+        "cost": signed_money(r.loc["incremental_cost", "mean"], cur),
+        "roi": number(r.loc["roi", "mean"]),
+        "npv": signed_money(r.loc["npv", "mean"], cur),
+        "npv_interval": f"{signed_money(r.loc['npv', 'p05'], cur)} to {signed_money(r.loc['npv', 'p95'], cur)}",
+        "rate": share(c.b.scenario.economics.discount_rate, 0),
+        "payback": month(pay["p50"]),
+        "payback_band": f"{month(pay['p10'])} to {month(pay['p90'])}",
+        "paid_back": share(pay["p_paid_back"], 0),
+        "months": str(H),
     }
 
 
