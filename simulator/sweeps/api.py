@@ -127,26 +127,41 @@ def sweep(
 
 
 def open_sweep(folder: str | Path) -> pd.DataFrame:
-    """The table of a sweep on disk (finished chunks), sorted by point and replication."""
-    store = SweepStore(folder)
-    if not store.manifest_path.exists():
-        raise ChannelError(f"{folder}: not a sweep folder (no manifest.json)")
-    manifest = store.manifest()
-    table = store.read("kpis")
+    """The table of a sweep on disk (its proven chunks), sorted by point and replication.
+
+    Every chunk is checked against the sweep's journal (content hash, point, replications), so each
+    (point, replication) appears at most once and only as it was written; a damaged, replaced or foreign
+    file is refused with its name. A sweep still running or interrupted opens with
+    ``attrs["complete"] = False`` and ``attrs["missing"]``: the ``(point, first, stop)`` replication
+    ranges not yet on disk.
+    """
+    store = _opened(folder)
+    table, missing = store.read("kpis")
     table.attrs.update(
         folder=str(store.folder),
-        keys=list(manifest["definition"]["keys"]),
-        complete=len(store.finished()) == int(manifest["n_chunks"]),
+        keys=list(store.manifest()["definition"]["keys"]),
+        complete=not missing,
+        missing=[(c.point, c.first, c.stop) for c in missing],
     )
     return table
 
 
 def sweep_monthly(folder: str | Path) -> pd.DataFrame:
-    """The monthly series of a sweep run with ``monthly=True``."""
-    store = SweepStore(folder)
-    if not store.manifest().get("monthly"):
+    """The monthly series of a sweep run with ``monthly=True`` (proven chunks only, as :func:`open_sweep`)."""
+    store = _opened(folder)
+    if not store.manifest()["monthly"]:
         raise ChannelError(f"{folder}: this sweep kept no monthly series (run it with --monthly)")
-    return store.read("monthly")
+    table, missing = store.read("monthly")
+    table.attrs.update(complete=not missing, missing=[(c.point, c.first, c.stop) for c in missing])
+    return table
+
+
+def _opened(folder: str | Path) -> SweepStore:
+    store = SweepStore(folder)
+    if not store.manifest_path.exists():
+        raise ChannelError(f"{folder}: not a sweep folder (no manifest.json)")
+    store.check_points()
+    return store
 
 
 def summarize_sweep(
