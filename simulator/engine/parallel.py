@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
+import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -12,6 +17,34 @@ from typing import Any
 
 #: Imported once by the fork server, so its workers start with the engine, sweeps and sizing loaded.
 PRELOAD = ["simulator.engine.results", "simulator.sweeps.runner", "simulator.planning.sizing"]
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+WATCH_SECONDS = 0.5  # how often a worker checks that its parent is still there
+
+
+def exit_with_parent(expected_parent: int | None = None) -> None:
+    """Make this worker process end when the process that started it ends, even by ``kill -9``.
+
+    On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``); everywhere,
+    a daemon thread also exits the process once it has been re-parented (``os.getppid()`` changes). A
+    worker whose parent is already gone (it is not ``expected_parent``) exits at once. Used as the
+    initializer of every process pool.
+    """
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no usable libc: the watchdog below still works
+            pass
+    if parent != (expected_parent or parent) or parent == 1:  # died before the signal was set: re-parented
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def default_workers() -> int:
@@ -23,7 +56,7 @@ def default_workers() -> int:
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A local process pool that starts fast and safely.
+    """A local process pool that starts fast and safely, whose workers never outlive this process.
 
     Forking is the cheapest start (the engine is already imported) and is safe
     while this process runs a single thread. Otherwise (a progress bar, a
@@ -38,7 +71,11 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         context.set_forkserver_preload(PRELOAD)
     else:
         context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    # A fork server's workers are its children, not ours (it exits when we do, and they follow it).
+    parent = None if context.get_start_method() == "forkserver" else os.getpid()
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=exit_with_parent, initargs=(parent,)
+    )
     if context.get_start_method() == "fork":
         # A fork pool forks its workers at the first submit: do it now, while Python runs one thread
         # here (a progress bar started next would make the fork unsafe). Python 3.12+ still warns,

@@ -110,8 +110,12 @@ def sweep(
     if isinstance(size, bool) or int(size) < 1:
         raise ChannelError(f"--chunk-size {size}: must be >= 1")
     store, size = SweepStore.prepare(folder, design, int(size), monthly, resume)
+    finished = store.finished(check=True)  # proven before any worker starts; never more workers than chunks left
     show = sys.stderr.isatty() if progress is None else progress
-    with Workers(workers, dask) as pool, _ProgressBar() if show else nullcontext() as bar:
+    with (
+        Workers(workers, dask, tasks=len(store.plan) - len(finished)) as pool,
+        _ProgressBar() if show else nullcontext() as bar,
+    ):
 
         def report(done: int, total: int) -> None:
             if bar is not None:
@@ -119,7 +123,7 @@ def sweep(
             if on_chunk is not None:
                 on_chunk(done, total)
 
-        stats = run_sweep(design, store, size, pool, monthly, report)
+        stats = run_sweep(design, store, size, pool, monthly, report, finished)
         stats["workers"] = pool.description
     table = open_sweep(folder)
     table.attrs["run"] = stats
