@@ -21,6 +21,17 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 WATCH_SECONDS = 0.5  # how often a worker checks that its parent is still there
 
 
+def set_parent_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # no usable libc: the watchdog thread still works
+        return False
+
+
 def exit_with_parent(expected_parent: int | None = None) -> None:
     """Make this worker process end when the process that started it ends, even by ``kill -9``.
 
@@ -30,13 +41,9 @@ def exit_with_parent(expected_parent: int | None = None) -> None:
     initializer of every process pool.
     """
     parent = os.getppid()
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):  # no usable libc: the watchdog below still works
-            pass
-    if parent != (expected_parent or parent) or parent == 1:  # died before the signal was set: re-parented
+    set_parent_death_signal()
+    # The parent died before the signal was set (this process was re-parented already): go now.
+    if os.getppid() != parent or parent != (expected_parent or parent) or parent == 1:
         os._exit(1)
 
     def watch() -> None:
