@@ -141,22 +141,27 @@ def _measure(root: yaml.Node) -> None:
     Aliases make the composed graph a DAG (or a cycle): each node's expanded size is computed once and
     charged every time it is referred to, so the cost is linear in the file, whatever the tags.
     """
-    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, characters) as expanded
+    sizes: dict[int, tuple[int, int, int]] = {}  # id(node) -> (nodes, characters, levels) as expanded
     busy: set[int] = set()
 
-    def size(node: yaml.Node, depth: int) -> tuple[int, int]:
+    def too_deep(node: yaml.Node) -> ScenarioError:
+        return ScenarioError(
+            f"line {node.start_mark.line + 1}: the scenario is nested more than {MAX_DEPTH} levels deep "
+            "(counting what its aliases refer to)"
+        )
+
+    def size(node: yaml.Node, depth: int) -> tuple[int, int, int]:
         key = id(node)
         if key in sizes:
+            if depth + sizes[key][2] - 1 > MAX_DEPTH:
+                raise too_deep(node)
             return sizes[key]
         if key in busy:
             raise ScenarioError(f"line {node.start_mark.line + 1}: an alias refers to the value that contains it")
         if depth > MAX_DEPTH:
-            raise ScenarioError(
-                f"line {node.start_mark.line + 1}: the scenario is nested more than {MAX_DEPTH} levels deep "
-                "(counting what its aliases refer to)"
-            )
+            raise too_deep(node)
         busy.add(key)
-        nodes, chars = 1, len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+        nodes, chars, levels = 1, len(node.value) if isinstance(node, yaml.ScalarNode) else 0, 1
         if isinstance(node, yaml.SequenceNode):
             children = node.value
         elif isinstance(node, yaml.MappingNode):
@@ -164,8 +169,8 @@ def _measure(root: yaml.Node) -> None:
         else:
             children = []
         for child in children:
-            n, c = size(child, depth + 1)
-            nodes, chars = nodes + n, chars + c
+            n, c, h = size(child, depth + 1)
+            nodes, chars, levels = nodes + n, chars + c, max(levels, h + 1)
             if nodes > MAX_NODES:
                 raise ScenarioError(
                     f"the scenario expands to more than {MAX_NODES:,} values (YAML anchors and aliases that multiply?)"
@@ -176,8 +181,8 @@ def _measure(root: yaml.Node) -> None:
                     "(YAML anchors and aliases that multiply?)"
                 )
         busy.discard(key)
-        sizes[key] = (nodes, chars)
-        return nodes, chars
+        sizes[key] = (nodes, chars, levels)
+        return sizes[key]
 
     size(root, 1)
 
