@@ -181,6 +181,8 @@ def simulate(
     ``concentration=False`` skips the monthly concentration measures (NaN).
     """
     scn = load_scenario(scenario, **overrides) if overrides or not isinstance(scenario, Scenario) else scenario
+    if isinstance(replications, int | np.integer) and not isinstance(replications, bool) and replications > 0:
+        check_result_memory(scn, int(replications), partners)  # before even the indices are made
     reps = replication_indices(replications)
     seed = check_seed(seed)
     check_result_memory(scn, reps.size, partners)
