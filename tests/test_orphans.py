@@ -3,7 +3,8 @@
 ``kill -9`` of a sweep's driver used to leave its pool workers alive for good. Every pool worker now sets
 a parent-death signal (Linux) and runs a watchdog thread that exits once it is re-parented, so the workers
 of a killed driver go within a second or two; ``--dask local`` workers (nannies) follow their driver too,
-by dask's own parent watch. A sweep never starts more workers than it has chunks to run.
+by dask's own parent watch. Workers started from a fork server watch the driver itself. A sweep never
+starts more workers than it has chunks to run.
 """
 
 from __future__ import annotations
@@ -130,6 +131,38 @@ def test_the_watchdog_alone_ends_a_worker_whose_parent_died(tmp_path):
     if not gone:
         worker.kill()
     assert gone
+
+
+def test_fork_server_workers_and_the_fork_server_go_with_the_driver(tmp_path):
+    """A driver that already runs threads (a notebook, a progress bar) starts workers from a fork server:
+    their parent is the fork server, which outlived the driver (the workers hold its liveness pipe). The
+    workers watch the driver itself, so all of them, then the fork server, go when it is killed."""
+    script = tmp_path / "driver.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import os, sys, threading, time
+            sys.path.insert(0, {str(ROOT)!r})
+            if __name__ == "__main__":
+                threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+                from simulator.engine import parallel
+                pool = parallel.process_pool(2)
+                method = pool._mp_context.get_start_method()
+                print(method, pool.submit(os.getpid).result(), flush=True)
+                time.sleep(600)
+            """
+        )
+    )
+    driver = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    method, worker = driver.stdout.readline().split()
+    kids = psutil.Process(driver.pid).children(recursive=True)
+    assert method == "forkserver" and psutil.Process(int(worker)).ppid() != driver.pid
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+    gone = _wait_for(lambda: not _alive(kids), GONE_WITHIN)
+    for p in _alive(kids):
+        p.kill()
+    assert gone, _alive(kids)
 
 
 @pytest.fixture

@@ -32,26 +32,41 @@ def set_parent_death_signal() -> bool:
         return False
 
 
-def exit_with_parent(expected_parent: int | None = None) -> None:
-    """Make this worker process end when the process that started it ends, even by ``kill -9``.
+def exit_with_parent(driver: int | None = None) -> None:
+    """Make this worker process end when the process that started the pool ends, even by ``kill -9``.
 
     On Linux the kernel sends SIGKILL at the parent's death (``prctl(PR_SET_PDEATHSIG)``); everywhere,
-    a daemon thread also exits the process once it has been re-parented (``os.getppid()`` changes). A
-    worker whose parent is already gone (it is not ``expected_parent``) exits at once. Used as the
-    initializer of every process pool.
+    a daemon thread also exits the process once it has been re-parented (``os.getppid()`` changes) or
+    once ``driver`` (the pool's owner) is gone. The last matters for a fork server's workers: their
+    parent is the fork server, which lives on (they hold its liveness pipe) when the driver dies. A
+    worker whose driver is already gone exits at once. Used as the initializer of every process pool.
     """
     parent = os.getppid()
     set_parent_death_signal()
-    # The parent died before the signal was set (this process was re-parented already): go now.
-    if os.getppid() != parent or parent != (expected_parent or parent) or parent == 1:
+    born = _started_at(driver) if driver is not None and driver != parent else None
+    if os.getppid() != parent or parent == 1 or born == 0.0:  # gone before the signal was set
         os._exit(1)
 
+    def gone() -> bool:
+        return os.getppid() != parent or (born is not None and _started_at(driver) != born)
+
     def watch() -> None:
-        while os.getppid() == parent:
+        while not gone():
             time.sleep(WATCH_SECONDS)
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _started_at(pid: int) -> float:
+    """When a live process started (0.0 when it is gone or a zombie): a pid reused later does not match."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        return 0.0 if process.status() == psutil.STATUS_ZOMBIE else process.create_time()
+    except psutil.Error:
+        return 0.0
 
 
 def default_workers() -> int:
@@ -78,10 +93,8 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         context.set_forkserver_preload(PRELOAD)
     else:
         context = multiprocessing.get_context("spawn")
-    # A fork server's workers are its children, not ours (it exits when we do, and they follow it).
-    parent = None if context.get_start_method() == "forkserver" else os.getpid()
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=exit_with_parent, initargs=(parent,)
+        max_workers=workers, mp_context=context, initializer=exit_with_parent, initargs=(os.getpid(),)
     )
     if context.get_start_method() == "fork":
         # A fork pool forks its workers at the first submit: do it now, while Python runs one thread
