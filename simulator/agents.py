@@ -73,7 +73,7 @@ class Partner(mesa.Agent):
         k = self._kernel
         if self.column >= k.layout.width:
             return 0.0
-        return float(k._ring[k.month % 12, 0, self.column])
+        return float(k.monthly_revenue()[0, self.column])
 
     @property
     def revenue_t12m(self) -> float:
@@ -81,7 +81,7 @@ class Partner(mesa.Agent):
         k = self._kernel
         if self.column >= k.layout.width:
             return 0.0
-        return float(k._ring[:, 0, self.column].sum(dtype="float64"))
+        return float(k.trailing_revenue(self.column)[0])
 
     @property
     def months_in_state(self) -> int:

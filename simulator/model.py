@@ -24,6 +24,7 @@ from .engine.results import check_seed, monthly_frame, partner_frame
 from .lifecycle.states import State
 from .scenario.loading import ScenarioLike, load_scenario
 from .scenario.schema import Scenario
+from .validation import Whole
 
 
 def monthly_figure(model: ChannelModel, column: str) -> float | int:
@@ -54,6 +55,7 @@ class ChannelModel(mesa.Model):
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
         seed = check_seed(seed)
+        replication = Whole(0)("replication", replication)
         super().__init__(rng=seed)
         source = scenario if scenario is not None else Scenario()
         self.scenario = load_scenario(source, **overrides)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from conftest import BASELINE, run_cli
 
-from simulator.formatting import count
+from simulator.formatting import plural as count
 
 
 def test_simulate_writes_tables(tmp_path):

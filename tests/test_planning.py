@@ -466,3 +466,17 @@ def test_scorecard_hand_example():
     assert t.loc[("a", "all"), "activation_rate"] == pytest.approx(5 / 6)
     assert t.loc[("a", "all"), "median_months_to_first_deal"] == 4
     assert t.loc[("b", "all"), "partners"] == 0  # an empty segment still has its rows
+
+
+def test_sizing_answers_the_same_on_every_executor():
+    """Sizing runs on the sweeps' executor path: one process, two processes and a local Dask cluster agree."""
+    scn = sim.load_scenario(small_channel(horizon_months=12, plan={"revenue_target": 3_000_000}))
+    runs = [
+        sim.size_recruitment(scn, replications=40, seed=5, workers=1),
+        sim.size_recruitment(scn, replications=40, seed=5, workers=2),
+        sim.size_recruitment(scn, replications=40, seed=5, dask="local", workers=2),
+    ]
+    first = runs[0]
+    for other in runs[1:]:
+        assert other.value == first.value and other.probability == first.probability
+        pd.testing.assert_frame_equal(other.curve, first.curve)

@@ -39,7 +39,7 @@ def test_capacity_prints_bands_and_the_gap(small_file, tmp_path):
     proc = run_cli("capacity", str(small_file), "-r", "20", "--seed", "2", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "recruitment off" in proc.stdout and "Growth a year" in proc.stdout
-    assert "the plan (9.00m USD in the last 12 months) is met in" in proc.stdout
+    assert "the plan (9m USD in the last 12 months) is met in" in proc.stdout
     traj = pd.read_csv(out / "capacity_trajectory.csv")
     assert set(traj.figure) >= {"revenue", "revenue_t12m"} and traj.month.max() == 24
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,8 +12,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from ..engine.kernel import CONCENTRATION_COLUMNS
-from ..formatting import money, printable
+from ..formatting import figure as figure_text
+from ..formatting import figure_label, printable
 from ..scenario import Scenario, apply_assignments
 
 
@@ -79,6 +78,19 @@ def add_workers_arg(parser: argparse.ArgumentParser | argparse._ActionsContainer
     parser.add_argument("--workers", "-w", type=positive_int, metavar="N", help=f"{what} (default: all cores)")
 
 
+def add_executor_args(
+    parser: argparse.ArgumentParser, what: str = "local worker processes; 1 runs in this process"
+) -> None:
+    """--workers N | --dask ADDRESS|local: where the work runs (the one executor path)."""
+    where = parser.add_mutually_exclusive_group()
+    add_workers_arg(where, what)
+    where.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster on 127.0.0.1",
+    )
+
+
 def add_set_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--set",
@@ -106,34 +118,8 @@ def output_folder(value: str | None, scenario_path: str) -> Path:
 
 
 def fmt(figure: str, value: float, currency: str = "") -> str:
-    """Format a figure for a table: money, shares as %, counts."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if figure.startswith(("revenue", "cost", "contribution", "margin")):
-        return money(value, "")
-    if figure in CONCENTRATION_COLUMNS or figure.startswith("p_"):  # shares and probabilities
-        return f"{100 * value:.1f}%"
-    return f"{value:,.1f}" if abs(value - round(value)) > 1e-9 else f"{value:,.0f}"
-
-
-LABELS = {
-    "revenue_last_12m": "Revenue, last 12 months",
-    "cost_last_12m": "Cost, last 12 months",
-    "contribution_last_12m": "Contribution, last 12 months",
-    "revenue_total": "Revenue, whole horizon",
-    "cost_total": "Cost, whole horizon",
-    "contribution_total": "Contribution, whole horizon",
-    "earning_partners": "Revenue-earning partners",
-    "top20_share": "Top-20% share (earning)",
-    "gini": "Gini (earning)",
-    "hhi": "HHI (earning)",
-    "top20_share_all": "Top-20% share (all signed)",
-    "gini_all": "Gini (all signed)",
-    "p_plan_met": "P(plan met)",
-    "nurtured": "Prospects nurtured",
-    "signings": "Signings",
-    "activations": "Activations (first deals)",
-}
+    """Format a figure for a table by its kind in the vocabulary (money, share, index, count)."""
+    return figure_text(figure, value, currency)
 
 
 def summary_table(summary: pd.DataFrame, title: str, currency: str, rows: Iterable[str] | None = None) -> Table:
@@ -146,8 +132,6 @@ def summary_table(summary: pd.DataFrame, title: str, currency: str, rows: Iterab
         if figure not in summary.index:
             continue
         r = summary.loc[figure]
-        label = LABELS.get(figure, figure.replace("_", " ").capitalize())
-        if figure.startswith(("revenue", "cost", "contribution")):
-            label += f" ({currency})"
+        label = figure_label(figure, currency)
         table.add_row(label, *(fmt(figure, r[c]) for c in ("mean", "p10", "p50", "p90")))
     return table

@@ -13,20 +13,19 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import ChannelError
+from ..formatting import change, figure_label, money
 from ..planning import DEFAULT_REPLICATIONS, capacity, compare, scorecard, size_recruitment
-from ..planning.compare import FIGURES
 from ..planning.sizing import SizingResult
 from ..scenario import apply_assignments
+from ..vocabulary import better
 from .common import (
-    LABELS,
+    add_executor_args,
     add_replication_args,
     add_scenario_args,
     add_set_arg,
-    add_workers_arg,
     console,
     fmt,
     load,
-    money,
     output_folder,
 )
 
@@ -59,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "activation.monthly_probability, lever:presales_support or program.levers[0].intensity",
     )
     s.add_argument("--tolerance", type=float, metavar="T", help="precision of a continuous decision (default per key)")
-    add_workers_arg(s, "processes to use")
+    add_executor_args(s)
     s.set_defaults(handler=run_size)
 
     c = sub.add_parser(
@@ -221,6 +220,7 @@ def run_size(args: argparse.Namespace) -> int:
         replications=args.replications,
         seed=args.seed,
         workers=args.workers,
+        dask=args.dask,
         tolerance=args.tolerance,
     )
     console.print(_curve_table(result))
@@ -321,18 +321,16 @@ def run_compare(args: argparse.Namespace) -> int:
     diff = result.differences
     for figure in diff.index:
         r = diff.loc[figure]
-        label = "P(plan met)" if figure == "plan_met" else LABELS.get(figure, figure.replace("_", " ").capitalize())
-        if figure.startswith(("revenue", "cost", "contribution")):
-            label += f" ({cur})"
-        if FIGURES[figure] == -1:
+        label = figure_label(figure, cur)
+        if better(figure) == -1:
             label += " (lower is better)"
         show = "p_plan_met" if figure == "plan_met" else figure
         table.add_row(
             label,
             fmt(show, r["mean_a"]),
             fmt(show, r["mean_b"]),
-            _signed(show, r["mean_diff"]),
-            "-" if figure == "plan_met" else f"{_signed(show, r['p05'])} .. {_signed(show, r['p95'])}",
+            change(show, r["mean_diff"]),
+            "-" if figure == "plan_met" else f"{change(show, r['p05'])} .. {change(show, r['p95'])}",
             "-" if math.isnan(r["p_b_better"]) else f"{r['p_b_better']:.0%}",
             "-" if math.isnan(r["p_b_worse"]) else f"{r['p_b_worse']:.0%}",
         )
@@ -347,13 +345,6 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def _value(v: object) -> str:
     return v if isinstance(v, str) else repr(v) if isinstance(v, list | dict) else str(v)
-
-
-def _signed(figure: str, x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    text = fmt(figure, abs(x))
-    return ("+" if x > 0 else "-" if x < 0 else "") + text
 
 
 # -- scorecard --------------------------------------------------------------------------

@@ -7,29 +7,15 @@ import sys
 
 from ..engine.results import check_result_memory, simulate
 from ..errors import ChannelError
-from ..formatting import count, printable
+from ..formatting import plural, printable
 from ..scenario import apply_assignments
+from ..vocabulary import VOCABULARY
 from .common import add_scenario_args, add_set_arg, console, load, output_folder, summary_table
 
-SUMMARY_ROWS = (
-    "revenue_last_12m",
-    "contribution_last_12m",
-    "cost_last_12m",
-    "p_plan_met",
-    "signed",
-    "active",
-    "collaborating",
-    "dormant",
-    "churned",
-    "nurtured",
-    "signings",
-    "activations",
-    "earning_partners",
-    "top20_share",
-    "gini",
-    "top20_share_all",
-    "gini_all",
-)
+
+def summary_rows() -> tuple[str, ...]:
+    """The horizon figures the summary shows: the vocabulary's summary figures (P(plan met) by its summary name)."""
+    return tuple("p_plan_met" if f.name == "plan_met" else f.name for f in VOCABULARY.figures("kpis") if f.summary)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -63,7 +49,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     title = f"{scenario.name}: {args.replications} replications, seed {args.seed}, {scenario.horizon_months} months" + (
         f", plan {target:,.0f} {scenario.currency}" if target is not None else ""
     )
-    console.print(summary_table(result.summary(), title, scenario.currency, SUMMARY_ROWS))
+    console.print(summary_table(result.summary(), title, scenario.currency, summary_rows()))
     written = result.to_parquet(folder, csv=args.csv)
     console.print("wrote " + ", ".join(str(p) for p in written))
     return 0
@@ -79,8 +65,8 @@ def run_validate(args: argparse.Namespace) -> int:
             failed += 1
             continue
         console.print(
-            f"ok: {path} ({scn.name}: {count(scn.companies, 'company')}, "
-            f"{count(len(scn.market.segments), 'segment')}, {count(len(scn.program.levers), 'lever')}, "
-            f"{count(scn.horizon_months, 'month')})"
+            f"ok: {path} ({scn.name}: {plural(scn.companies, 'company')}, "
+            f"{plural(len(scn.market.segments), 'segment')}, {plural(len(scn.program.levers), 'lever')}, "
+            f"{plural(scn.horizon_months, 'month')})"
         )
     return 2 if failed else 0

@@ -12,19 +12,13 @@ from ..errors import ChannelError
 from ..scenario import Scenario
 from ..sweeps import make_design, sensitivity, summarize_sweep, sweep
 from ..sweeps.design import parse_grid, parse_ranges
-from .common import add_scenario_args, add_workers_arg, console, fmt, load, positive_int
+from .common import add_executor_args, add_scenario_args, console, fmt, load, positive_int
 
 SHOW_POINTS = 20
 
 
 def _add_execution_args(p: argparse.ArgumentParser) -> None:
-    where = p.add_mutually_exclusive_group()
-    add_workers_arg(where, "local worker processes; 1 runs in this process")
-    where.add_argument(
-        "--dask",
-        metavar="ADDRESS",
-        help="run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster on 127.0.0.1",
-    )
+    add_executor_args(p)
     p.add_argument("--resume", action="store_true", help="finish an interrupted run in the same --out folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 

@@ -29,71 +29,43 @@ from ..lifecycle.moves import destinations, month_hazards
 from ..lifecycle.program import ProgramSchedule, compile_program
 from ..lifecycle.recruitment import select_for_nurturing
 from ..lifecycle.revenue import growth_tables, revenue_multipliers
-from ..lifecycle.states import EARNING, IN_CHANNEL, N_STATES, STATE_LABELS, State
 from ..scenario.schema import Scenario
-from .population import NEVER, NO_DEADLINE, build_population
+from ..vocabulary import (
+    CONCENTRATION_COLUMNS,
+    FLOW_COLUMNS,
+    FLOW_MOVES,
+    MONEY_COLUMNS,
+    N_STATES,
+    PARTNER_COUNT_COLUMNS,
+    State,
+    integer_columns,
+    monthly_columns,
+    signed_or_earning,
+)
+from .population import NEVER, NO_DEADLINE, build_population, history_per_month
 from .streams import ReplicationStreams
 from .transitions import thresholds
 
 S = N_STATES
 _DEST = destinations()
-_EARNS = np.isin(np.arange(S), EARNING)
-_IN_CHANNEL = np.isin(np.arange(S), IN_CHANNEL)
 
-#: Flow columns of the monthly table, with their (from, to) state pairs.
-FLOWS: dict[str, tuple[tuple[State, State], ...]] = {
-    "nurtured": ((State.PROSPECT, State.NURTURING),),
-    "signings": ((State.NURTURING, State.SIGNED),),
-    "to_dormant": (
-        (State.SIGNED, State.DORMANT),
-        (State.ACTIVE, State.DORMANT),
-        (State.COLLABORATING, State.DORMANT),
-    ),
-    "exits": (
-        (State.ACTIVE, State.CHURNED),
-        (State.COLLABORATING, State.CHURNED),
-        (State.DORMANT, State.CHURNED),
-    ),
-    "adoptions": ((State.ACTIVE, State.COLLABORATING),),
-    "lapses": ((State.COLLABORATING, State.ACTIVE),),
-    "nurture_expiries": ((State.NURTURING, State.PROSPECT),),
-    "window_expiries": ((State.SIGNED, State.DORMANT),),
-}
+#: Flow columns of the monthly table that count moves, with their (from, to) state pairs.
+FLOWS = FLOW_MOVES
+#: Every column of the monthly table after ``replication`` and ``month`` (the vocabulary's monthly figures).
+MONTHLY_COLUMNS: tuple[str, ...] = monthly_columns()
+INTEGER_COLUMNS = integer_columns()
 
-#: The month's flows: moves counted by their (from, to) states, and first deals and reactivations.
-FLOW_COLUMNS: tuple[str, ...] = (
-    "nurtured",
-    "signings",
-    "activations",
-    "to_dormant",
-    "reactivations",
-    "exits",
-    "adoptions",
-    "lapses",
-    "nurture_expiries",
-    "window_expiries",
-)
-MONEY_COLUMNS = (
-    "revenue",
-    "revenue_t12m",
-    "margin",
-    "cost",
-    "cost_nurture",
-    "cost_onboarding",
-    "cost_program",
-    "contribution",
-)
-PARTNER_COUNT_COLUMNS = ("earning_partners", "signed_partners")
-CONCENTRATION_COLUMNS = ("top20_share", "gini", "hhi", "top20_share_all", "gini_all")
-#: Every column of the monthly table after ``replication`` and ``month``.
-MONTHLY_COLUMNS: tuple[str, ...] = (
-    *STATE_LABELS,
-    *FLOW_COLUMNS,
-    *MONEY_COLUMNS,
-    *PARTNER_COUNT_COLUMNS,
-    *CONCENTRATION_COLUMNS,
-)
-INTEGER_COLUMNS = frozenset((*STATE_LABELS, *FLOW_COLUMNS, *PARTNER_COUNT_COLUMNS))
+
+__all__ = [
+    "CONCENTRATION_COLUMNS",
+    "FLOWS",
+    "FLOW_COLUMNS",
+    "INTEGER_COLUMNS",
+    "MONEY_COLUMNS",
+    "MONTHLY_COLUMNS",
+    "PARTNER_COUNT_COLUMNS",
+    "ChannelKernel",
+]
 
 
 class ChannelKernel:
@@ -143,7 +115,8 @@ class ChannelKernel:
         # Buffers reused every month.
         self._u = np.zeros((R, W), np.float32)
         self._z = np.zeros((R, W), np.float32)
-        self._ring = np.zeros((12, R, W), np.float32)  # revenue of the last 12 months
+        # Revenue of the last 12 months, in float64 so trailing figures add up to the cent.
+        self._ring = np.zeros((12, R, W), np.float64)
         self._run_rate_year_ago: np.ndarray | None = None
         self.record: dict[str, np.ndarray] = {
             c: np.zeros((R, self.horizon + 1), np.int64 if c in INTEGER_COLUMNS else np.float64)
@@ -156,6 +129,8 @@ class ChannelKernel:
         K = lay.partners
         rev0 = self.pop.run_rate[:, :K] * self._earn_mult[0].ravel()[self.rcode[:, :K] - self._row]
         self._ring[:, :, :K] = rev0
+        if scenario.channel.partner_list is not None:
+            self._ring[:, :, :K] = history_per_month(scenario)  # the partner list's own history
         if self.horizon <= 12:
             self._run_rate_year_ago = self.pop.run_rate.copy()
         self._record(
@@ -360,13 +335,17 @@ class ChannelKernel:
     # -- views for results and the Mesa model ------------------------------
 
     def signed_or_earning(self, t12: np.ndarray) -> np.ndarray:
-        """Who counts among "all signed partners" for concentration: in the channel, or still earning
-        (a partner who exited this year keeps its revenue). ``t12`` covers the first columns."""
-        return _IN_CHANNEL[self.pop.state[:, : t12.shape[1]]] | (t12 > 0)
+        """Who counts among "all signed partners" for concentration (``t12`` covers the first columns)."""
+        return signed_or_earning(self.pop.state[:, : t12.shape[1]], t12)
 
-    def trailing_revenue(self) -> np.ndarray:
-        """Trailing-12-month revenue per company, ``(R, W)``."""
-        return self._ring.sum(axis=0, dtype=np.float64)
+    def monthly_revenue(self) -> np.ndarray:
+        """Revenue each company earned in the current month, ``(R, W)`` float32 (a view; do not write)."""
+        return self._ring[self.month % 12]
+
+    def trailing_revenue(self, column: int | None = None) -> np.ndarray:
+        """Trailing-12-month revenue per company, ``(R, W)`` (or ``(R,)`` of one column)."""
+        ring = self._ring if column is None else self._ring[:, :, column]
+        return ring.sum(axis=0, dtype=np.float64)
 
     def collaborating_months(self) -> np.ndarray:
         """Month-ends spent collaborating so far (months 1..now), ``(R, W)``."""

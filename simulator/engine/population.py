@@ -19,11 +19,11 @@ import numpy as np
 
 from ..lifecycle import recruitment
 from ..lifecycle.revenue import log_potential_moments
-from ..lifecycle.states import CHANNEL_STATES, State
+from ..lifecycle.states import CHANNEL_STATES, EARNING, State
 from ..scenario.schema import Scenario
 from .streams import Purpose, ReplicationStreams
 
-NEVER = np.int16(-1)  # month sentinel: not signed / no first deal yet
+NEVER = np.int16(np.iinfo(np.int16).min)  # month sentinel: not signed / no first deal (months may be < 0)
 NO_DEADLINE = np.int16(np.iinfo(np.int16).max)
 
 
@@ -53,16 +53,21 @@ class Layout:
     def of(cls, scenario: Scenario) -> Layout:
         shares = [s.share for s in scenario.market.segments.values()]
         ch = scenario.channel
-        ch_shares = (
-            [ch.segment_shares.get(name, 0.0) for name in scenario.segment_names]
-            if ch.segment_shares is not None
-            else shares
-        )
         states, segs = [], []
-        for state in CHANNEL_STATES:
-            for g, count in enumerate(largest_remainder(ch.count(state), ch_shares)):
-                states += [int(state)] * int(count)
-                segs += [g] * int(count)
+        if ch.partner_list is not None:  # the vendor's own partners, in the list's order
+            index = {name: g for g, name in enumerate(scenario.segment_names)}
+            states = [int(State.from_label(s)) for s in ch.partner_list.state]
+            segs = [index[g] for g in ch.partner_list.segment]
+        else:
+            ch_shares = (
+                [ch.segment_shares.get(name, 0.0) for name in scenario.segment_names]
+                if ch.segment_shares is not None
+                else shares
+            )
+            for state in CHANNEL_STATES:
+                for g, count in enumerate(largest_remainder(ch.count(state), ch_shares)):
+                    states += [int(state)] * int(count)
+                    segs += [g] * int(count)
         per_seg = largest_remainder(scenario.market.prospects, shares)
         prospect_segment = np.repeat(np.arange(len(shares), dtype=np.int8), per_seg)
         partners = len(states)
@@ -99,6 +104,21 @@ class Population:
     signed_month: np.ndarray  # int16 (R, W)
     first_deal: np.ndarray  # int16 (R, W)
     collaborating_months: np.ndarray  # int16 (R, W): completed stints only
+
+
+def history_per_month(scenario: Scenario) -> np.ndarray:
+    """Monthly revenue of each listed partner over the 12 months before month 0, ``(P,)`` float64.
+
+    The list's ``revenue_t12m`` spread evenly over the 12 months (so month 0's trailing-12-month revenue
+    is the list's total), or, where it is not given, the partner's run-rate if it earns today.
+    """
+    listed = scenario.channel.partner_list
+    earning = np.isin(np.array(listed.state), [s.label for s in EARNING])
+    monthly = np.where(earning, np.asarray(listed.run_rate, dtype=np.float64), 0.0)
+    if listed.revenue_t12m is not None:
+        given = np.array([np.nan if v is None else v for v in listed.revenue_t12m], dtype=np.float64)
+        monthly = np.where(np.isnan(given), monthly, given / 12.0)
+    return monthly
 
 
 def fit_order(fit: np.ndarray, reachable: int) -> np.ndarray:
@@ -154,13 +174,25 @@ def build_population(scenario: Scenario, streams: ReplicationStreams, reps: int)
     state = np.full((reps, W), State.PROSPECT, np.int8)
     state[:, :P] = lay.channel_state
     has_deal = np.isin(lay.channel_state, [State.ACTIVE, State.COLLABORATING, State.DORMANT])
+    signed_now = lay.channel_state == State.SIGNED
+    window = scenario.activation.window_months
+    used = np.zeros(P, np.int16)  # months of the activation window already used
+    listed = scenario.channel.partner_list
+    if listed is not None:
+        # Each listed partner keeps its run-rate; its potential is that run-rate (drawn only for partners
+        # with none yet: signed ones, and dormant ones listed at 0, whose return is then their first deal).
+        observed = np.asarray(listed.run_rate, dtype=np.float64)
+        has_deal &= observed > 0
+        potential[:, :P] = np.where(has_deal, observed, potential[:, :P]).astype(np.float32)
+        if listed.months_since_signing is not None:
+            used = np.array([m or 0 for m in listed.months_since_signing], np.int16) * signed_now
     run_rate = np.zeros((reps, W), np.float32)
     run_rate[:, :P] = np.where(has_deal, potential[:, :P], 0.0)
     deadline = np.full((reps, W), NO_DEADLINE, np.int16)
-    # Today's signed partners are at the start of their activation window.
-    deadline[:, :P][:, lay.channel_state == State.SIGNED] = scenario.activation.window_months
+    # Today's signed partners have the rest of their activation window (all of it without a partner list).
+    deadline[:, :P][:, signed_now] = window - used[signed_now]
     signed_month = np.full((reps, W), NEVER, np.int16)
-    signed_month[:, :P][:, lay.channel_state == State.SIGNED] = 0
+    signed_month[:, :P][:, signed_now] = -used[signed_now]
     first_deal = np.full((reps, W), NEVER, np.int16)
     first_deal[:, :P][:, has_deal] = 0
     return Population(

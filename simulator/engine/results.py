@@ -11,15 +11,15 @@ import pandas as pd
 
 from ..errors import ChannelError
 from ..lifecycle.program import compile_program
-from ..lifecycle.states import STATE_LABELS
 from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
 from ..stats import band_row
-from .kernel import CONCENTRATION_COLUMNS, INTEGER_COLUMNS, MONTHLY_COLUMNS, PARTNER_COUNT_COLUMNS, ChannelKernel
+from ..validation import FLAG, REPLICATIONS, SEED, validate_arguments
+from ..vocabulary import STATE_LABELS, VOCABULARY, kpi_columns
+from .kernel import INTEGER_COLUMNS, MONTHLY_COLUMNS, ChannelKernel
 from .population import NEVER
 
 BLOCK_ELEMENTS = 1 << 18  # replications x columns per block: keeps the working set in cache
-MAX_SEED = 2**63 - 1
 MEMORY_SHARE = 0.5  # of this machine's memory that the result tables of one simulate() may take
 PARTNER_ROW_BYTES = 140  # 17 columns, nullable integers and categoricals
 LEVER_ROW_BYTES = 25  # replication, month, lever code, cost
@@ -58,23 +58,13 @@ def check_result_memory(scenario: Scenario, n_replications: int, partners: bool 
 
 
 def replication_indices(replications: int | Iterable[int]) -> np.ndarray:
-    """Replication indices from a count (``0..n-1``) or an explicit list."""
-    if isinstance(replications, bool):
-        raise ChannelError("replications must be a whole number >= 1 or a list of indices")
-    if isinstance(replications, int | np.integer):
-        if replications < 1:
-            raise ChannelError(f"replications = {replications}: must be >= 1")
-        return np.arange(int(replications), dtype=np.int64)
-    reps = np.asarray(list(replications), dtype=np.int64)
-    if reps.size == 0 or (reps < 0).any() or len(np.unique(reps)) != reps.size:
-        raise ChannelError("replications must be distinct indices >= 0")
-    return reps
+    """Replication indices from a count (``0..n-1``) or an explicit list of distinct indices."""
+    return REPLICATIONS("replications", replications)
 
 
 def check_seed(seed: int) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= MAX_SEED:
-        raise ChannelError(f"seed = {seed!r}: must be a whole number between 0 and 2**63 - 1")
-    return int(seed)
+    """A seed: a whole number from 0 to 2**63 - 1."""
+    return SEED("seed", seed)
 
 
 def block_size(scenario: Scenario) -> int:
@@ -162,6 +152,7 @@ class SimulationResult:
         return written
 
 
+@validate_arguments(replications=REPLICATIONS, seed=SEED, partners=FLAG, concentration=FLAG)
 def simulate(
     scenario: ScenarioLike,
     replications: int | Iterable[int] = 100,
@@ -181,10 +172,7 @@ def simulate(
     ``concentration=False`` skips the monthly concentration measures (NaN).
     """
     scn = load_scenario(scenario, **overrides) if overrides or not isinstance(scenario, Scenario) else scenario
-    if isinstance(replications, int | np.integer) and not isinstance(replications, bool) and replications > 0:
-        check_result_memory(scn, int(replications), partners)  # before even the indices are made
-    reps = replication_indices(replications)
-    seed = check_seed(seed)
+    reps = replications
     check_result_memory(scn, reps.size, partners)
     monthly, scorecards, levers, kpis = [], [], [], []
     for kernel in run_blocks(scn, seed, reps, concentration=concentration):
@@ -259,10 +247,18 @@ def partner_frame(kernel: ChannelKernel) -> pd.DataFrame:
     first_known = np.where((first != NEVER) & ~np.isnan(signed), first, np.nan)
     t12 = kernel.trailing_revenue()[rows, cols]
     segments = kernel.scenario.segment_names
+    company = pop.company[rows, cols].astype(np.int64)
+    listed = kernel.scenario.channel.partner_list
+    if listed is not None:  # the vendor's own keys for today's partners; recruits have none yet
+        ids = np.array([*listed.partner_id, None], dtype=object)
+        partner_id = pd.array(ids[np.where(company < lay.partners, company, ids.size - 1)], dtype="string")
+    else:
+        partner_id = pd.array([None] * company.size, dtype="string")
     frame = pd.DataFrame(
         {
             "replication": kernel.replications[rows],
-            "company": pop.company[rows, cols].astype(np.int64),
+            "company": company,
+            "partner_id": partner_id,
             "segment": pd.Categorical.from_codes(pop.segment[rows, cols], categories=list(segments)),
             "cohort": pd.Categorical.from_codes(recruited.astype(np.int8), categories=["current", "recruited"]),
             "state": pd.Categorical.from_codes(pop.state[rows, cols], categories=list(STATE_LABELS)),
@@ -284,46 +280,29 @@ def partner_frame(kernel: ChannelKernel) -> pd.DataFrame:
 
 # -- horizon figures ------------------------------------------------------------
 
-_TOTALS = ("nurtured", "signings", "activations")  # summed over months 1..horizon
-_AT_HORIZON = (*PARTNER_COUNT_COLUMNS, *CONCENTRATION_COLUMNS)
-KPI_COLUMNS = (
-    "revenue_last_12m",
-    "cost_last_12m",
-    "contribution_last_12m",
-    "revenue_total",
-    "cost_total",
-    "contribution_total",
-    *STATE_LABELS,
-    *_TOTALS,
-    *_AT_HORIZON,
-)
-_NEEDED = ("revenue_t12m", "revenue", "cost", "contribution", *STATE_LABELS, *_TOTALS, *_AT_HORIZON)
+#: Horizon figures of the ``kpis`` table (``plan_met`` follows when the scenario has a plan).
+KPI_COLUMNS = kpi_columns()
+_REDUCE = {
+    "last": lambda x: x[:, -1],
+    "sum": lambda x: x[:, 1:].sum(axis=1),  # months 1..horizon (month 0 is the starting channel)
+    "last12": lambda x: x[:, max(1, x.shape[1] - 12) :].sum(axis=1),
+}
 
 
 def kpi_table(replications: np.ndarray, columns: Mapping[str, np.ndarray], scenario: Scenario) -> pd.DataFrame:
     """Horizon figures per replication from monthly arrays ``columns[name]`` shaped (replications, months).
 
-    Revenue, cost and contribution over the last 12 months (the plan's window;
-    revenue includes the assumed history for horizons under 12 months) and
-    over months 1..horizon, partners by state at the horizon, recruitment
-    totals, concentration at the horizon, and ``plan_met`` when
-    ``plan.revenue_target`` is set.
+    Each figure of the vocabulary's ``kpis`` table reduces its monthly source: its value at the horizon,
+    its sum over months 1..horizon, or its sum over the last 12 months (the plan's window; revenue of
+    the last 12 months is the trailing-12-month revenue at the horizon, which for horizons under 12
+    months includes the assumed history), or is computed from the monthly arrays. ``plan_met`` is added
+    when ``plan.revenue_target`` is set.
     """
-    H = columns["revenue"].shape[1] - 1
-    window = slice(max(1, H - 11), H + 1)
-    steps = slice(1, H + 1)
     out: dict[str, np.ndarray] = {"replication": np.asarray(replications, dtype=np.int64)}
-    out["revenue_last_12m"] = columns["revenue_t12m"][:, H]
-    out["cost_last_12m"] = columns["cost"][:, window].sum(axis=1)
-    out["contribution_last_12m"] = columns["contribution"][:, window].sum(axis=1)
-    for col in ("revenue", "cost", "contribution"):
-        out[f"{col}_total"] = columns[col][:, steps].sum(axis=1)
-    for col in STATE_LABELS:
-        out[col] = columns[col][:, H]
-    for col in _TOTALS:
-        out[col] = columns[col][:, steps].sum(axis=1)
-    for col in _AT_HORIZON:
-        out[col] = columns[col][:, H]
+    for f in VOCABULARY.figures("kpis"):
+        if f.name == "plan_met":
+            continue
+        out[f.name] = f.compute(columns) if f.compute is not None else _REDUCE[f.reduce](columns[f.source])
     if scenario.plan.revenue_target is not None:
         out["plan_met"] = out["revenue_last_12m"] >= scenario.plan.revenue_target
     return pd.DataFrame(out)
@@ -334,12 +313,13 @@ def horizon_kpis(monthly: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     m = monthly.sort_values(["replication", "month"])
     reps = m["replication"].unique()
     months = len(m) // len(reps)
-    return kpi_table(reps, {c: m[c].to_numpy().reshape(len(reps), months) for c in _NEEDED}, scenario)
+    needed = [c for c in m.columns if c not in ("replication", "month")]
+    return kpi_table(reps, {c: m[c].to_numpy().reshape(len(reps), months) for c in needed}, scenario)
 
 
 def summarize(kpis: pd.DataFrame, figures: Iterable[str] | None = None) -> pd.DataFrame:
     """Mean and P10/P50/P90 of each figure across replications (plus P(plan met))."""
-    wanted = list(figures) if figures is not None else [*KPI_COLUMNS, "p_plan_met"]
+    wanted = list(figures) if figures is not None else [*kpi_columns(), "p_plan_met"]
     cols = [c for c in wanted if c != "p_plan_met" and (figures is not None or c in kpis)]
     rows = {}
     for col in cols:

@@ -35,8 +35,3 @@ def thresholds(h: np.ndarray) -> np.ndarray:
     # so rounding can never turn a leaver into a stayer or into an empty move.
     cum = np.where(cs >= cs[..., -1:], leave, np.minimum(leave * cs, leave))
     return cum.astype(np.float32)
-
-
-def resolve(u: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
-    """Index of the move each uniform selects (``K`` = no random move)."""
-    return (u[:, None] >= cumulative).sum(axis=1)

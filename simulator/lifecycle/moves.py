@@ -13,30 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..vocabulary import DEADLINE_MOVES, MAX_MOVES, MOVES, N_STATES, State
 from . import activation, collaboration, engagement, recruitment
-from .states import N_STATES, State
 
 if TYPE_CHECKING:
     from ..scenario.schema import Scenario
     from .program import ProgramSchedule
-
-MAX_MOVES = 3  # no state has more than three random moves
-
-#: Random moves per state, in the order their hazards are stacked.
-MOVES: dict[State, tuple[State, ...]] = {
-    State.NURTURING: (State.SIGNED,),
-    State.SIGNED: (State.ACTIVE,),
-    State.ACTIVE: (State.DORMANT, State.CHURNED, State.COLLABORATING),
-    State.COLLABORATING: (State.DORMANT, State.CHURNED, State.ACTIVE),
-    State.DORMANT: (State.ACTIVE, State.CHURNED),
-}
-
-#: Where a company goes when its time in a state runs out without a random move:
-#: the nurture period ends (back to prospect) or the activation window closes.
-DEADLINE_MOVES: dict[State, State] = {
-    State.NURTURING: State.PROSPECT,
-    State.SIGNED: State.DORMANT,
-}
 
 
 def destinations() -> np.ndarray:

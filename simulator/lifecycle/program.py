@@ -7,17 +7,17 @@ segment]`` (costs), so the monthly kernel never loops over levers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import ScenarioError
-from .rates import RATE_INDEX, RATE_KEYS, RATES
-from .states import EARNING, N_STATES, State
+from ..vocabulary import EARNING, GROWTH_RATES, N_STATES, RATE_INDEX, RATE_KEYS, RATES, State
 
 if TYPE_CHECKING:
-    from ..scenario.schema import Scenario
+    from ..scenario.schema import Lever, Scenario
 
 MAX_ANNUAL_GROWTH = 1.0  # keeps float32 run-rates finite over 600 months
 
@@ -86,7 +86,6 @@ def compile_program(scenario: Scenario) -> ProgramSchedule:
                 revenue_share[li, months, s, segs] = k * lever.cost.revenue_share
         per_signing[li, months, segs] = k * lever.cost.per_signing
 
-    _check_growth(scenario, mult)
     return ProgramSchedule(
         lever_names=tuple(lv.name for lv in levers),
         multiplier=mult,
@@ -97,17 +96,48 @@ def compile_program(scenario: Scenario) -> ProgramSchedule:
     )
 
 
-def _check_growth(scenario: Scenario, mult: np.ndarray) -> None:
-    """Refuse levers that push a growth rate beyond what the engine can represent."""
-    for key, state, base in (
-        ("growth.active", State.ACTIVE, scenario.growth.active),
-        ("growth.collaborating", State.COLLABORATING, scenario.growth.collaborating),
-    ):
-        scaled = base * mult[:, RATE_INDEX[key], state]
-        worst = float(scaled.max())
-        if worst > MAX_ANNUAL_GROWTH or float(scaled.min()) <= -1.0:
+def rate_multiplier_range(
+    levers: Sequence[Lever], segments: Sequence[str], horizon: int, key: str, state: State
+) -> tuple[float, float]:
+    """Smallest and largest factor the levers scale ``key`` by, for companies in ``state``, over every
+    month and segment: a pure function of the levers (no tables), cheap enough to run on every override.
+
+    Months where no lever runs count as a factor of 1. The months are cut where a lever starts or stops,
+    so within each piece the same levers run and their factors multiply.
+    """
+    acting = []
+    for lever in levers:
+        x = lever.effects.get(key)
+        if x is None or state not in lever.states() or state not in RATES[key].states:
+            continue
+        first, last = lever.month_range(horizon)
+        acting.append((max(first, 1), min(last, horizon), set(lever.targeted_segments(tuple(segments))), lever, x))
+    if not acting or horizon < 1:
+        return 1.0, 1.0
+    starts = sorted({1, *(a[0] for a in acting), *(a[1] + 1 for a in acting)} & set(range(1, horizon + 1)))
+    low, high = np.inf, -np.inf
+    for month in starts:
+        for g in segments:
+            factor = 1.0
+            for first, last, segs, lever, x in acting:
+                if first <= month <= last and g in segs:
+                    factor *= 1.0 + lever.intensity * x
+            low, high = min(low, factor), max(high, factor)
+    return float(low), float(high)
+
+
+def check_growth(scenario: Scenario) -> None:
+    """Refuse levers that push a growth rate beyond what the engine can represent (no tables compiled)."""
+    for key, state in GROWTH_RATES:
+        base = float(scenario.get(key))
+        low, high = rate_multiplier_range(
+            scenario.program.levers, scenario.segment_names, scenario.horizon_months, key, state
+        )
+        extremes = (base * low, base * high)
+        worst, least = max(extremes), min(extremes)
+        if worst > MAX_ANNUAL_GROWTH or least <= -1.0:
             raise ScenarioError(
-                f"levers scale {key} to {max(worst, float(scaled.min())):.3g} a year; "
+                f"levers scale {key} to {worst if worst > MAX_ANNUAL_GROWTH else least:.3g} a year; "
                 f"the scaled rate must stay above -1 and at most {MAX_ANNUAL_GROWTH:g}",
                 "program.levers",
             )

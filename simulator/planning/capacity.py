@@ -10,6 +10,7 @@ import pandas as pd
 from ..engine.results import SimulationResult, simulate
 from ..scenario.loading import ScenarioLike
 from ..scenario.schema import Scenario
+from ..validation import CONFIDENCE, FLAG, REPLICATIONS, SEED, validate_arguments
 from .common import as_scenario, band_row, bands, check_confidence, check_target
 
 TRAJECTORY_FIGURES = ("revenue", "revenue_t12m", "earning_partners", "partners")
@@ -85,6 +86,7 @@ class CapacityResult:
         return table
 
 
+@validate_arguments(replications=REPLICATIONS, seed=SEED, confidence=CONFIDENCE, partners=FLAG)
 def capacity(
     scenario: ScenarioLike,
     replications: int = 200,

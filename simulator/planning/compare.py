@@ -24,34 +24,10 @@ import pandas as pd
 from ..engine.results import SimulationResult, simulate
 from ..scenario.loading import ScenarioLike
 from ..scenario.schema import Scenario, flat_keys
+from ..validation import FLAG, REPLICATIONS, SEED, validate_arguments
+from ..vocabulary import VOCABULARY, better
 from .common import as_scenario
 
-#: Horizon figures compared, with the direction that is better (+1 higher, -1 lower, 0 neither).
-FIGURES: dict[str, int] = {
-    "revenue_last_12m": 1,
-    "cost_last_12m": -1,
-    "contribution_last_12m": 1,
-    "revenue_total": 1,
-    "cost_total": -1,
-    "contribution_total": 1,
-    "plan_met": 1,
-    "prospect": 0,
-    "nurturing": 0,
-    "signed": 0,
-    "active": 1,
-    "collaborating": 1,
-    "dormant": -1,
-    "churned": -1,
-    "nurtured": 0,
-    "signings": 1,
-    "activations": 1,
-    "earning_partners": 1,
-    "top20_share": -1,
-    "gini": -1,
-    "hhi": -1,
-    "top20_share_all": -1,
-    "gini_all": -1,
-}
 TRAJECTORY_FIGURES = ("revenue", "revenue_t12m", "cost", "contribution")
 _COSMETIC = ("name", "description")  # keys that change no number
 
@@ -87,6 +63,7 @@ class CompareResult:
         return self.changes.empty
 
 
+@validate_arguments(replications=REPLICATIONS, seed=SEED, partners=FLAG)
 def compare(
     a: ScenarioLike,
     b: ScenarioLike | None = None,
@@ -108,7 +85,7 @@ def compare(
     res_a = simulate(scn_a, replications=replications, seed=seed, partners=partners)
     res_b = simulate(scn_b, replications=replications, seed=seed, partners=partners)
     ka, kb = res_a.kpis.set_index("replication"), res_b.kpis.set_index("replication")
-    figures = [f for f in FIGURES if f in ka.columns and f in kb.columns]
+    figures = [f.name for f in VOCABULARY.figures("kpis") if f.name in ka.columns and f.name in kb.columns]
     va = ka[figures].astype(np.float64)
     vb = kb[figures].astype(np.float64)
     diff = vb - va
@@ -117,10 +94,10 @@ def compare(
         rows[f] = {
             "mean_a": va[f].mean(),
             "mean_b": vb[f].mean(),
-            **paired_statistics(diff[f].to_numpy(), FIGURES[f]),
+            **paired_statistics(diff[f].to_numpy(), better(f)),
             # The paired difference of a yes/no figure is -1, 0 or 1: its percentiles say nothing.
             **({"p05": np.nan, "p95": np.nan} if f == "plan_met" else {}),
-            "better": {1: "higher", -1: "lower", 0: ""}[FIGURES[f]],
+            "better": {1: "higher", -1: "lower", 0: ""}[better(f)],
         }
     differences = pd.DataFrame.from_dict(rows, orient="index")
     differences.index.name = "figure"

@@ -20,8 +20,9 @@ from ..engine.kernel import ChannelKernel
 from ..engine.results import SimulationResult, check_seed, kernel_blocks, replication_indices
 from ..errors import ChannelError
 from ..lifecycle.measurement import concentration_rows
-from ..lifecycle.states import IN_CHANNEL, STATE_LABELS
 from ..scenario.loading import ScenarioLike
+from ..validation import TOP_FRACTION
+from ..vocabulary import signed_or_earning, state_codes
 from .common import as_scenario, bands
 
 MEASURES = (
@@ -35,13 +36,11 @@ MEASURES = (
     "top_share_all",
     "gini_all",
 )
-_IN_CHANNEL_LABELS = tuple(STATE_LABELS[s] for s in IN_CHANNEL)
 
 
 def _check_q(q: float) -> float:
-    if isinstance(q, bool) or not isinstance(q, int | float) or not 0.0 < q <= 1.0:
-        raise ChannelError(f"q = {q!r}: the top share needs a fraction of partners in (0, 1], e.g. 0.2")
-    return float(q)
+    """The fraction of partners a top share counts, in (0, 1] (e.g. 0.2)."""
+    return TOP_FRACTION("q", q)
 
 
 def measure(values: np.ndarray, member: np.ndarray, q: float = 0.2) -> dict[str, np.ndarray]:
@@ -147,7 +146,7 @@ def _member_matrix(partners: pd.DataFrame, among: str) -> tuple[np.ndarray, np.n
     if partners is None or not need <= set(partners.columns):
         raise ChannelError("concentration at the horizon needs the partner scorecard (simulate with partners=True)")
     revenue = partners["revenue_t12m"].to_numpy(np.float64)
-    member = partners["state"].astype(str).isin(_IN_CHANNEL_LABELS).to_numpy() | (revenue > 0)
+    member = signed_or_earning(state_codes(partners["state"]), revenue)
     if among == "earning":
         member &= revenue > 0
     rep_ids, rows = np.unique(partners["replication"].to_numpy(), return_inverse=True)

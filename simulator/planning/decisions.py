@@ -12,30 +12,16 @@ import math
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..errors import ChannelError, did_you_mean
-from ..lifecycle.program import MAX_ANNUAL_GROWTH, compile_program
-from ..lifecycle.rates import RATE_INDEX
-from ..lifecycle.states import State
+from ..lifecycle.program import MAX_ANNUAL_GROWTH, rate_multiplier_range
+from ..scenario.keys import dotted_key, keyword_key
 from ..scenario.schema import Scenario, flat_keys
+from ..vocabulary import GROWTH_RATES, RATES
 
 NURTURE = "recruitment.nurture_per_month"
 
-#: Direction of each rate a lever may scale: +1 when more of it raises revenue.
-RATE_DIRECTION = {
-    "recruitment.win_share": 1,
-    "activation.monthly_probability": 1,
-    "churn.dormancy_probability": -1,
-    "churn.exit_probability": -1,
-    "churn.reactivation_probability": 1,
-    "churn.dormant_exit_probability": -1,
-    "collaboration.adoption_probability": 1,
-    "collaboration.lapse_probability": -1,
-    "growth.active": 1,
-    "growth.collaborating": 1,
-    "revenue.uplift": 1,
-}
+#: Direction of each rate a lever may scale: +1 when more of it raises revenue (from the vocabulary).
+RATE_DIRECTION = {key: rate.direction for key, rate in RATES.items()}
 
 # key -> (integer?, absolute tolerance for continuous keys)
 _FIXED: dict[str, tuple[bool, float]] = {
@@ -55,13 +41,8 @@ _FIXED: dict[str, tuple[bool, float]] = {
 _SEGMENT = re.compile(r"^market\.segments\.([a-z][a-z0-9_]*)\.(revenue_median|activation_multiplier)$")
 _LEVER = re.compile(r"^program\.levers(?:\[(\d+)\]|\.(\d+))\.intensity$")
 
-_WORSE = {
-    "churn.dormancy_probability",
-    "churn.exit_probability",
-    "churn.dormant_exit_probability",
-    "collaboration.lapse_probability",
-    "recruitment.cooloff_months",
-}
+#: Keys where more lowers revenue: the rates whose direction is -1, and the cool-off after nurturing.
+_WORSE = {key for key, direction in RATE_DIRECTION.items() if direction < 0} | {"recruitment.cooloff_months"}
 
 
 @dataclass(frozen=True)
@@ -79,7 +60,7 @@ class Decision:
     @property
     def override(self) -> str:
         """The ``section__key`` keyword that sets it."""
-        return re.sub(r"\[(\d+)\]", r".\1", self.key).replace(".", "__")
+        return keyword_key(self.key)
 
     def apply(self, scenario: Scenario, value: float) -> Scenario:
         """The scenario with this key set to ``value``."""
@@ -120,6 +101,8 @@ def _lever_problem(effects: dict[str, float]) -> str | None:
 def resolve(scenario: Scenario, key: str | None) -> Decision:
     """The :class:`Decision` for ``key`` (default: ``recruitment.nurture_per_month``), or a one-line error."""
     key = NURTURE if key is None else str(key).strip()
+    if not key.startswith("lever:"):
+        key = dotted_key(key)  # program.levers.0.intensity and program.levers[0].intensity alike
     if key.startswith("lever:"):
         return _lever_decision(scenario, key[len("lever:") :])
     m = _LEVER.match(key)
@@ -161,10 +144,12 @@ def resolve(scenario: Scenario, key: str | None) -> Decision:
         return Decision(key, key, False, 0.0, 120.0, value, tol)
     if key == "collaboration.peer_effect":
         return Decision(key, key, False, 0.0, 100.0, value, tol)
-    if key in ("growth.active", "growth.collaborating"):
+    growth = dict(GROWTH_RATES)
+    if key in growth:
         # Levers scale growth: keep the scaled rate within what the engine accepts.
-        state = State.ACTIVE if key == "growth.active" else State.COLLABORATING
-        most = float(compile_program(scenario).multiplier[:, RATE_INDEX[key], state].max())
+        _, most = rate_multiplier_range(
+            scenario.program.levers, scenario.segment_names, scenario.horizon_months, key, growth[key]
+        )
         high = MAX_ANNUAL_GROWTH / most if most > 0 else MAX_ANNUAL_GROWTH
         return Decision(key, key, False, -0.99, min(MAX_ANNUAL_GROWTH, high), value, tol)
     return Decision(key, key, integer, 0.0, 1.0, value, tol)  # a probability
@@ -221,16 +206,16 @@ def _growth_limit(scenario: Scenario, index: int) -> float:
     """Largest intensity of lever ``index`` that keeps scaled growth rates within the engine's cap."""
     lever = scenario.program.levers[index]
     high = math.inf
-    for key, base in (
-        ("growth.active", scenario.growth.active),
-        ("growth.collaborating", scenario.growth.collaborating),
-    ):
+    for key, state in GROWTH_RATES:
+        base = float(scenario.get(key))
         x = lever.effects.get(key, 0.0)
         if x <= 0 or base <= 0:
             continue
-        others = scenario.override(**{f"program__levers__{index}__intensity": 0.0})
-        state = State.ACTIVE if key == "growth.active" else State.COLLABORATING
-        rest = float(np.max(compile_program(others).multiplier[:, RATE_INDEX[key], state]))
+        others = [
+            lv.model_copy(update={"intensity": 0.0}) if i == index else lv
+            for i, lv in enumerate(scenario.program.levers)
+        ]
+        _, rest = rate_multiplier_range(others, scenario.segment_names, scenario.horizon_months, key, state)
         # base * rest * (1 + k x) <= cap  =>  k <= (cap / (base * rest) - 1) / x
         high = min(high, (MAX_ANNUAL_GROWTH / (base * rest) - 1.0) / x)
     return max(high, 0.0)

@@ -21,8 +21,8 @@ import pandas as pd
 
 from ..engine.results import SimulationResult, simulate
 from ..errors import ChannelError
-from ..lifecycle.states import IN_CHANNEL, STATE_LABELS
 from ..scenario.loading import ScenarioLike
+from ..vocabulary import signed_or_earning, state_codes
 from .common import as_scenario
 from .concentration import concentration_at_horizon
 
@@ -40,7 +40,6 @@ COLUMNS = (
     "revenue_t12m",
     "revenue_share",
 )
-_IN_CHANNEL_LABELS = tuple(STATE_LABELS[s] for s in IN_CHANNEL)
 
 
 def revenue_tiers(partners: pd.DataFrame) -> pd.Series:
@@ -78,7 +77,7 @@ def partner_scorecard(partners: pd.DataFrame, replications: int | None = None) -
         raise ChannelError("the scorecard needs the partner table (simulate with partners=True)")
     R = int(replications) if replications is not None else int(partners["replication"].nunique())
     revenue = partners["revenue_t12m"].to_numpy(np.float64)
-    member = partners["state"].astype(str).isin(_IN_CHANNEL_LABELS).to_numpy() | (revenue > 0)
+    member = signed_or_earning(state_codes(partners["state"]), revenue)
     p = partners.loc[member]
     segments = list(p["segment"].cat.categories) if hasattr(p["segment"], "cat") else sorted(p["segment"].unique())
     base = pd.DataFrame(

@@ -28,22 +28,24 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import warnings
 from collections.abc import Iterable
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ..engine.parallel import default_workers, process_pool
 from ..engine.population import NEVER
-from ..engine.results import check_seed, replication_indices, run_blocks
+from ..engine.results import run_blocks
 from ..errors import ChannelError
 from ..formatting import money
 from ..lifecycle.states import EARNING
-from ..scenario.loading import ScenarioLike
+from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
 from ..stats import band_row, wilson_interval
+from ..sweeps.execution import execute
+from ..sweeps.executors import Workers
+from ..validation import CONFIDENCE, REPLICATIONS, SEED, WORKERS, Real, validate_arguments
 from .common import as_scenario, check_confidence, check_target
 from .decisions import NURTURE, Decision, resolve
 
@@ -130,34 +132,48 @@ class Evaluation:
         return float(self.data[name].mean())
 
 
+def _run_value_task(task: tuple[dict, int, np.ndarray]) -> dict[str, np.ndarray]:
+    """One chunk of replications of one value, as a worker runs it (the scenario travels as plain data)."""
+    scenario, seed, reps = task
+    return run_value(load_scenario(scenario), seed, reps)
+
+
 class _Evaluator:
-    """Runs values of the decision on fixed replications, caching each value."""
+    """Runs values of the decision on fixed replications, caching each value.
+
+    The replications are split into one chunk per worker, run on the project's one executor path
+    (:func:`simulator.sweeps.execution.execute`: local processes or Dask, retried if a worker dies),
+    and put back together in replication order, so the numbers do not depend on the executor.
+    """
 
     def __init__(
-        self, scenario: Scenario, decision: Decision, seed: int, reps: np.ndarray, target: float, workers: int
+        self, scenario: Scenario, decision: Decision, seed: int, reps: np.ndarray, target: float, workers: Workers
     ) -> None:
         self.scenario, self.decision, self.seed, self.target = scenario, decision, seed, target
+        self.workers = workers
         self.cache: dict[float, Evaluation] = {}
-        n_chunks = max(1, min(workers, reps.size // 16))  # tiny runs are not worth a process
+        n_chunks = max(1, min(workers.parallelism, reps.size // 16))  # tiny runs are not worth a process
         self.chunks = [c for c in np.array_split(reps, n_chunks) if c.size]
-        self.pool: Executor | None = process_pool(len(self.chunks) - 1) if len(self.chunks) > 1 else None
 
     def __call__(self, value: float) -> Evaluation:
         value = self.decision.clip(value)
         if value not in self.cache:
             if len(self.cache) >= MAX_EVALUATIONS:
                 raise ChannelError(f"sizing tried {MAX_EVALUATIONS} values without settling; raise the tolerance")
-            scn = self.decision.apply(self.scenario, value)
-            # This process runs the first chunk while the workers run the others.
-            futures = [self.pool.submit(run_value, scn, self.seed, c) for c in self.chunks[1:]] if self.pool else []
-            parts = [run_value(scn, self.seed, self.chunks[0])] + [f.result() for f in futures]
+            scn = self.decision.apply(self.scenario, value).to_dict()
+            parts: list[dict[str, np.ndarray]] = [{} for _ in self.chunks]
+            execute(
+                _run_value_task,
+                [(scn, self.seed, c) for c in self.chunks],
+                self.workers,
+                parts.__setitem__,
+                describe=lambda i: (
+                    f"{self.decision.key} = {value:g}, replications {self.chunks[i][0]}-{self.chunks[i][-1]}"
+                ),
+            )
             data = {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
             self.cache[value] = Evaluation(value, len(self.cache) + 1, data, self.target)
         return self.cache[value]
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
 
 
 # -- the result -----------------------------------------------------------------------
@@ -203,17 +219,20 @@ class SizingResult:
 
     @property
     def answer(self) -> float | None:
-        """Alias of ``value``."""
+        """Deprecated: use ``value`` (removed in the next release)."""
+        _deprecated("answer", "value")
         return self.value
 
     @property
     def nurture_per_month(self) -> int | None:
-        """The answer when the decision is ``recruitment.nurture_per_month`` (else None)."""
+        """Deprecated: use ``value`` (with ``decision == "recruitment.nurture_per_month"``)."""
+        _deprecated("nurture_per_month", "value")
         return None if self.decision != NURTURE or self.value is None else int(self.value)
 
     @property
     def p_plan_met(self) -> float | None:
-        """Alias of ``probability``: P(plan met) at the answer."""
+        """Deprecated: use ``probability`` (P(plan met) at the answer)."""
+        _deprecated("p_plan_met", "probability")
         return self.probability
 
     @property
@@ -278,6 +297,10 @@ class SizingResult:
         return table
 
 
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"SizingResult.{old} is deprecated; use SizingResult.{new}", DeprecationWarning, stacklevel=3)
+
+
 def _show(value: float | None, integer: bool) -> str:
     if value is None:
         return "-"
@@ -287,6 +310,13 @@ def _show(value: float | None, integer: bool) -> str:
 # -- the search -----------------------------------------------------------------------
 
 
+@validate_arguments(
+    replications=REPLICATIONS,
+    seed=SEED,
+    workers=WORKERS,
+    confidence=CONFIDENCE,
+    tolerance=Real(0.0, low_open=True, optional=True),
+)
 def size_recruitment(
     scenario: ScenarioLike,
     target: float | None = None,
@@ -296,6 +326,7 @@ def size_recruitment(
     replications: int | Iterable[int] = DEFAULT_REPLICATIONS,
     seed: int = 0,
     workers: int | None = None,
+    dask: str | None = None,
     tolerance: float | None = None,
     **overrides: object,
 ) -> SizingResult:
@@ -309,7 +340,8 @@ def size_recruitment(
     ``activation.monthly_probability`` (bisected to ``tolerance``), or a
     lever's intensity (``lever:<name>`` or ``program.levers[i].intensity``).
     Every value runs the same ``replications`` from ``seed``; ``workers``
-    processes (default: all cores) share them without changing any number.
+    local processes (default: all cores) or a Dask cluster (``dask="local"`` or a
+    scheduler address) share them without changing any number.
     Raises :class:`ChannelError` for a missing or bad target, a confidence
     outside (0, 1) or a key that cannot be sized.
     """
@@ -321,22 +353,13 @@ def size_recruitment(
     if tolerance is not None:
         if dec.integer:
             raise ChannelError(f"tolerance = {tolerance!r}: {dec.key} is a whole number, searched exactly")
-        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not tolerance > 0:
-            raise ChannelError(f"tolerance = {tolerance!r}: must be a number > 0")
         dec = Decision(dec.key, dec.label, dec.integer, dec.low, dec.high, dec.current, float(tolerance))
-    reps = replication_indices(replications)
-    seed = check_seed(seed)
-    n_workers = default_workers() if workers is None else int(workers)
-    if n_workers < 1:
-        raise ChannelError(f"workers = {workers!r}: must be >= 1")
-
-    evaluate = _Evaluator(scn, dec, seed, reps, goal, n_workers)
-    try:
+    reps = replications
+    with Workers(workers, dask) as pool:
+        evaluate = _Evaluator(scn, dec, seed, reps, goal, pool)
         found = _bracket_and_bisect(evaluate, dec, conf)
         if found is not None and dec.integer and found > dec.low:
             evaluate(found - 1)  # one step below, for the check (the bisection has normally tried it)
-    finally:
-        evaluate.close()
     return _result(scn, dec, goal, conf, reps.size, seed, evaluate.cache, found, started)
 
 

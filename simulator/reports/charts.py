@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ..lifecycle.measurement import lorenz_curve
+from ..vocabulary import STATE_COLOURS
 
 if TYPE_CHECKING:
     from ..engine.results import SimulationResult
@@ -22,14 +23,6 @@ if TYPE_CHECKING:
     from ..sweeps.sensitivity import SensitivityResult
 
 PALETTE = ("#1f4e79", "#2e86c1", "#48c9b0", "#f5b041", "#e74c3c", "#8e44ad", "#7f8c8d")
-STATE_COLOURS = {
-    "nurturing": "#d6eaf8",
-    "signed": "#f5b041",
-    "active": "#2e86c1",
-    "collaborating": "#1f4e79",
-    "dormant": "#aab7b8",
-    "churned": "#e74c3c",
-}
 
 
 def _plain(text: str) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..engine.results import SimulationResult, simulate
-from ..formatting import money
+from ..formatting import figure, figure_label, money
 from ..planning import capacity, compare, size_recruitment
 from ..planning.capacity import CapacityResult
 from ..planning.compare import CompareResult
@@ -31,24 +31,8 @@ from ..planning.sizing import SizingResult
 from ..scenario import Scenario, flat_keys, load_scenario
 from ..scenario.loading import ScenarioLike
 from ..stats import wilson_interval
+from ..vocabulary import VOCABULARY
 from . import charts
-
-FIGURE_ROWS = (
-    ("revenue_last_12m", "Revenue, last 12 months"),
-    ("contribution_last_12m", "Contribution, last 12 months"),
-    ("cost_last_12m", "Cost, last 12 months"),
-    ("signed", "Signed partners (no deal yet)"),
-    ("active", "Active partners"),
-    ("collaborating", "Collaborating partners"),
-    ("dormant", "Dormant partners"),
-    ("churned", "Partners that left"),
-    ("signings", "Signings over the horizon"),
-    ("activations", "First deals over the horizon"),
-    ("earning_partners", "Revenue-earning partners"),
-    ("top20_share", "Top-20% share (earning)"),
-    ("gini", "Gini (earning)"),
-)
-SHARE_FIGURES = ("top20_share", "gini")
 
 
 @dataclass
@@ -297,21 +281,18 @@ def _charts(result: SimulationResult, sizing: SizingResult | None, comparison: C
 
 
 def _figures(result: SimulationResult) -> list[dict[str, Any]]:
+    """The key-figures table: the vocabulary's summary figures, each written by its kind."""
     summary = result.summary()
     cur = result.scenario.currency
     rows = []
-    for key, label in FIGURE_ROWS:
-        if key not in summary.index:
+    for f in VOCABULARY.figures("kpis"):
+        name = "p_plan_met" if f.name == "plan_met" else f.name
+        if not f.summary or name not in summary.index or name == "p_plan_met":
             continue
-        r = summary.loc[key]
-        if key in SHARE_FIGURES:
-            cells = [_pct(r[c]) for c in ("mean", "p10", "p50", "p90")]
-        elif key.startswith(("revenue", "contribution", "cost")):
-            cells = [money(float(r[c])) for c in ("mean", "p10", "p50", "p90")]
-            label = f"{label} ({cur})"
-        else:
-            cells = [f"{r[c]:,.0f}" for c in ("mean", "p10", "p50", "p90")]
-        rows.append({"label": label, "cells": cells})
+        r = summary.loc[name]
+        rows.append(
+            {"label": figure_label(name, cur), "cells": [figure(name, r[c]) for c in ("mean", "p10", "p50", "p90")]}
+        )
     return rows
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ScenarioError, did_you_mean, one_of
+from .keys import dotted_key, key_parts, keyword_key
 from .schema import FrozenDict, Scenario
 from .yaml_io import parse_yaml, read_scenario_text, source_notes
 
@@ -53,7 +54,7 @@ def load_scenario(source: ScenarioLike, /, **overrides: Any) -> Scenario:
             f"{origin} must be a mapping of sections (market:, channel:, ...), not a {_yaml_type(data)}"
         )
     for key, value in overrides.items():
-        set_key(data, key.split("__"), value)
+        set_key(data, key_parts(key), _plain_value(value))
     scenario = validate(data)
     scenario._notes = FrozenDict(notes)  # private attribute, not part of the value
     return scenario
@@ -77,6 +78,7 @@ def read_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, dict[str, 
     if not isinstance(data, dict):
         return data, notes
     data.setdefault("name", path.stem)
+    _resolve_paths(data, path.parent)
     base = data.pop("extends", None)
     if base is None:
         return data, notes
@@ -99,6 +101,19 @@ def read_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, dict[str, 
     return _merge(base_data, data), {**base_notes, **notes}
 
 
+#: Keys that name a file, read relative to the scenario file that names it.
+FILE_KEYS = (("channel", "partner_list"),)
+
+
+def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make the file names a scenario gives (``channel.partner_list``) relative to its own folder."""
+    for section, key in FILE_KEYS:
+        node = data.get(section)
+        if isinstance(node, dict) and isinstance(node.get(key), str) and node[key].strip():
+            given = Path(node[key].strip())
+            node[key] = str(given if given.is_absolute() else (folder / given))
+
+
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in top.items():
@@ -115,13 +130,13 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     value = parse_yaml(raw, f"--set {key}") if raw.strip() else None
     if raw.strip() and value is None and raw.strip() not in ("null", "~"):
         value = raw
-    return key.replace("__", "."), value
+    return dotted_key(key), value
 
 
 def apply_assignments(scenario: ScenarioLike, assignments: list[str] | None) -> Scenario:
     """Load a scenario with command-line ``key=value`` overrides."""
     pairs = [parse_assignment(a) for a in assignments or []]
-    return load_scenario(scenario, **{k.replace(".", "__"): v for k, v in pairs})
+    return load_scenario(scenario, **{keyword_key(k): v for k, v in pairs})
 
 
 def set_key(data: dict[str, Any], path: list[str], value: Any) -> None:
@@ -129,7 +144,7 @@ def set_key(data: dict[str, Any], path: list[str], value: Any) -> None:
     node: Any = data
     for i, part in enumerate(path):
         last = i == len(path) - 1
-        where = ".".join(path[: i + 1])
+        where = dotted_key(path[: i + 1])
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
                 raise ScenarioError(f"no item {part!r}; the list has {len(node)} item(s), numbered from 0", where)
@@ -168,7 +183,7 @@ def _one_line(exc: ValidationError, data: dict[str, Any]) -> ScenarioError:
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     inner = (first.get("ctx") or {}).get("error")
     if isinstance(inner, ScenarioError):
-        key = _join(loc + tuple(inner.key.replace("[", ".").replace("]", "").split(".")) if inner.key else loc)
+        key = _join(loc + tuple(key_parts(inner.key)) if inner.key else loc)
         return ScenarioError(f"{inner.problem}{more}", key or None)
     key = _join(loc)
     kind = first["type"]
@@ -315,15 +330,23 @@ def _fields_at(loc: tuple) -> list[str]:
 
 
 def _join(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if part in ("", None):
-            continue
-        if isinstance(part, int) or (isinstance(part, str) and part.isdigit()):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
+    parts = [str(p) for p in loc if p not in ("", None)]
+    return dotted_key(parts) if parts else ""
+
+
+def _plain_value(value: Any) -> Any:
+    """numpy numbers and arrays as the Python values a scenario file would hold (np.int64(12) -> 12)."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, list | tuple):
+        return [_plain_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _plain_value(v) for k, v in value.items()}
+    return value
 
 
 def _yaml_type(value: Any) -> str:

@@ -15,7 +15,8 @@ import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -30,6 +31,7 @@ from pydantic import (
 from ..errors import ScenarioError, did_you_mean, one_of
 from ..lifecycle.rates import RATE_KEYS, RATES, Phase
 from ..lifecycle.states import STATE_LABELS, State
+from .keys import key_parts
 
 
 class FrozenDict(dict):
@@ -65,6 +67,8 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 Count = Annotated[int, Field(ge=0)]
 Months = Annotated[int, Field(ge=1, le=600)]
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Names the output tables use for themselves (scorecard totals): no segment may take them.
+RESERVED_NAMES = ("all", "total", "none")
 
 
 class Section(BaseModel):
@@ -114,9 +118,16 @@ class Market(Section):
                     f"segment name {name!r} must be lower case letters, digits and _",
                     "segments",
                 )
-            if name in STATE_LABELS:
+            if name in STATE_LABELS or name in RESERVED_NAMES:
                 raise ScenarioError(
-                    f"segment name {name!r} is a lifecycle state; choose another name",
+                    f"segment name {name!r} is reserved (a lifecycle state, or a name the outputs use for "
+                    f"totals: {one_of(RESERVED_NAMES)}); choose another name",
+                    "segments",
+                )
+            if "__" in name:
+                raise ScenarioError(
+                    f"segment name {name!r} contains '__', which keyword overrides use to separate keys; "
+                    "use single underscores",
                     "segments",
                 )
         _check_shares({k: s.share for k, s in self.segments.items()}, "segments")
@@ -130,21 +141,97 @@ def _check_shares(shares: Mapping[str, float], key: str) -> None:
         raise ScenarioError(f"segment shares sum to {total:g} ({parts}); they must sum to 1", key)
 
 
+ListState = Literal["signed", "active", "collaborating", "dormant"]
+Amount = Annotated[float, Field(ge=0.0, le=1e12)]
+
+
+class PartnerList(Section):
+    """Today's partners one by one, from the vendor's partner list (see :mod:`.partner_list`).
+
+    Given as a file path (CSV, Parquet or Excel; relative paths are relative to the scenario file), a
+    table, or these columns; kept as columns of plain values, so the scenario carries its partners.
+    """
+
+    partner_id: tuple[str, ...]
+    segment: tuple[str, ...]
+    state: tuple[ListState, ...]
+    run_rate: tuple[Amount, ...]
+    months_since_signing: tuple[Annotated[int, Field(ge=0, le=600)] | None, ...] | None = None
+    revenue_t12m: tuple[Amount | None, ...] | None = None
+    tier: tuple[str | None, ...] | None = None
+    file: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, data: Any) -> Any:
+        from .partner_list import partner_columns, read_partner_list
+
+        if isinstance(data, str | Path):
+            data = {**read_partner_list(data), "file": str(data)}
+        elif hasattr(data, "columns") and hasattr(data, "to_dict"):  # a pandas DataFrame
+            data = partner_columns(data)
+        if isinstance(data, Mapping):
+            data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _same_length(self) -> PartnerList:
+        n = len(self.partner_id)
+        if n == 0:
+            raise ScenarioError("the partner list has no partners", "partner_list")
+        for name in ("segment", "state", "run_rate", "months_since_signing", "revenue_t12m", "tier"):
+            column = getattr(self, name)
+            if column is not None and len(column) != n:
+                raise ScenarioError(f"column {name} has {len(column)} values for {n} partners", "partner_list")
+        if len(set(self.partner_id)) != n:
+            raise ScenarioError("partner_id values must be unique", "partner_list.partner_id")
+        return self
+
+    def __len__(self) -> int:
+        return len(self.partner_id)
+
+    def count(self, state: State) -> int:
+        return sum(1 for s in self.state if s == state.label)
+
+
 class Channel(Section):
-    """Today's partners, by lifecycle state."""
+    """Today's partners: counts by lifecycle state, or the vendor's own partner list."""
 
     signed: Annotated[int, Field(ge=0, le=5_000_000)] = 0
     active: Annotated[int, Field(ge=0, le=5_000_000)] = 0
     collaborating: Annotated[int, Field(ge=0, le=5_000_000)] = 0
     dormant: Annotated[int, Field(ge=0, le=5_000_000)] = 0
     segment_shares: Annotated[dict[str, Probability], AfterValidator(_freeze)] | None = None
+    partner_list: PartnerList | None = None
+
+    @model_validator(mode="after")
+    def _counts_or_list(self) -> Channel:
+        if self.partner_list is not None:
+            counted = [s for s in ("signed", "active", "collaborating", "dormant") if getattr(self, s)]
+            if counted:
+                raise ScenarioError(
+                    f"give today's partners either as counts (channel.{counted[0]} = {getattr(self, counted[0])}) "
+                    "or as a partner list, not both",
+                    "partner_list",
+                )
+            if self.segment_shares is not None:
+                raise ScenarioError(
+                    "segment_shares split counts over segments; a partner list gives each partner's segment",
+                    "segment_shares",
+                )
+        return self
 
     @property
     def partners(self) -> int:
         """Number of today's partners."""
+        if self.partner_list is not None:
+            return len(self.partner_list)
         return self.signed + self.active + self.collaborating + self.dormant
 
     def count(self, state: State) -> int:
+        """Today's partners in ``state``."""
+        if self.partner_list is not None:
+            return self.partner_list.count(state)
         return int(getattr(self, state.label))
 
 
@@ -202,7 +289,7 @@ class Economics(Section):
 class Plan(Section):
     """The sales plan: revenue wanted in the last 12 months of the horizon."""
 
-    revenue_target: NonNegative | None = None
+    revenue_target: Annotated[float, Field(gt=0.0)] | None = None
     confidence: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9
 
 
@@ -283,8 +370,10 @@ class Lever(Section):
 
     @model_validator(mode="after")
     def _check_effects(self) -> Lever:
-        if not NAME.match(self.name):
-            raise ScenarioError(f"lever name {self.name!r} must be lower case letters, digits and _", "name")
+        if not NAME.match(self.name) or "__" in self.name:
+            raise ScenarioError(
+                f"lever name {self.name!r} must be lower case letters, digits and single underscores", "name"
+            )
         for key in self.effects:
             if key not in RATES:
                 raise ScenarioError(
@@ -352,6 +441,24 @@ class Scenario(Section):
                         "channel.segment_shares",
                     )
             _check_shares(shares, "channel.segment_shares")
+        listed = self.channel.partner_list
+        if listed is not None:
+            for i, seg in enumerate(listed.segment):
+                if seg not in segments:
+                    raise ScenarioError(
+                        f"row {i + 2} ({listed.partner_id[i]}): unknown segment {seg!r}{did_you_mean(seg, segments)};"
+                        f" market.segments has: {one_of(segments)}",
+                        "channel.partner_list",
+                    )
+            window = self.activation.window_months
+            for i, (state, months) in enumerate(zip(listed.state, listed.months_since_signing or (), strict=False)):
+                if state == "signed" and months is not None and months >= window:
+                    raise ScenarioError(
+                        f"row {i + 2} ({listed.partner_id[i]}): a signed partner {months} months into a "
+                        f"{window}-month activation window has no chance left; months_since_signing must be "
+                        f"below activation.window_months (or list it as dormant)",
+                        "channel.partner_list",
+                    )
         if self.companies > 5_000_000:
             raise ScenarioError(
                 f"{self.companies:,} companies (prospects plus today's partners); the engine accepts at most 5,000,000",
@@ -368,9 +475,9 @@ class Scenario(Section):
             seen.add(lever.name)
         _check_program_size(len(self.program.levers), len(segments), self.horizon_months)
         if self.program.levers:
-            from ..lifecycle.program import compile_program
+            from ..lifecycle.program import check_growth
 
-            compile_program(self)  # refuses stacked effects the engine cannot represent
+            check_growth(self)  # refuses stacked effects the engine cannot represent
         return self
 
     # -- convenience -------------------------------------------------------
@@ -397,7 +504,7 @@ class Scenario(Section):
     def get(self, key: str) -> Any:
         """Value at a dotted key, e.g. ``scenario.get("activation.window_months")``."""
         value: Any = self.to_dict()
-        for part in _split_key(key):
+        for part in key_parts(key):
             try:
                 value = value[int(part)] if isinstance(value, list) else value[part]
             except (KeyError, IndexError, ValueError, TypeError):
@@ -483,11 +590,6 @@ def _check_lever(lever: Lever, key: str, segments: tuple[str, ...], horizon: int
             )
 
 
-def _split_key(key: str) -> list[str]:
-    """``program.levers[2].months`` -> ``["program", "levers", "2", "months"]``."""
-    return [p for p in re.split(r"\.|\[|\]", key) if p != ""]
-
-
 def flat_keys(scenario: Scenario) -> list[str]:
     """Every dotted key of a scenario (leaves only), in file order."""
     out: list[str] = []
@@ -498,7 +600,7 @@ def flat_keys(scenario: Scenario) -> list[str]:
                 walk(v, f"{path}.{k}" if path else k)
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             for i, v in enumerate(value):
-                walk(v, f"{path}[{i}]")
+                walk(v, f"{path}[{i}]")  # the dotted spelling of scenario.keys
         else:
             out.append(path)
 

@@ -16,6 +16,7 @@ from ..engine.population import Layout
 from ..errors import ChannelError
 from ..scenario.loading import ScenarioLike
 from ..stats import QUANTILES, wilson_interval
+from ..validation import FLAG, WORKERS, Whole, validate_arguments
 from .design import SweepDesign
 from .executors import Workers
 from .runner import run_sweep
@@ -62,6 +63,7 @@ def make_design(
     return SweepDesign.sobol(scenario, sobol or {}, points, replications, seed)
 
 
+@validate_arguments(workers=WORKERS, resume=FLAG, monthly=FLAG, chunk_size=Whole(1, optional=True))
 def sweep(
     scenario: SweepDesign | ScenarioLike,
     *,

@@ -29,17 +29,17 @@ import pandas as pd
 
 from ..errors import ChannelError, ScenarioError
 from ..scenario import Scenario, load_scenario
+from ..scenario.keys import dotted_key, keyword_key
 from ..scenario.loading import ScenarioLike
 from ..scenario.yaml_io import parse_yaml
+from ..validation import POSITIVE_COUNT, SEED
 
 SAMPLERS = ("grid", "lhs", "sobol", "csv", "points")
 MAX_POINTS = 1_000_000  # points per sweep: beyond this the design itself is a mistake (and its table huge)
 MAX_WHOLE = 2**53  # whole numbers beyond this are not exact as read from text or floats
 
 
-def override_name(key: str) -> str:
-    """``program.levers[0].intensity`` -> ``program__levers__0__intensity``."""
-    return key.replace("[", ".").replace("]", "").replace(".", "__")
+override_name = keyword_key  # ``program.levers[0].intensity`` -> ``program__levers__0__intensity``
 
 
 def is_integer_key(base: Scenario, key: str) -> bool:
@@ -80,12 +80,8 @@ class SweepDesign:
     ranges: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if isinstance(self.replications, bool) or not isinstance(self.replications, int | np.integer):
-            raise ChannelError(f"replications = {self.replications!r}: must be a whole number >= 1")
-        if self.replications < 1:
-            raise ChannelError(f"replications = {self.replications}: must be >= 1")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or not 0 <= self.seed < 2**63:
-            raise ChannelError(f"seed = {self.seed!r}: must be a whole number between 0 and 2**63 - 1")
+        object.__setattr__(self, "replications", POSITIVE_COUNT("replications", self.replications))
+        object.__setattr__(self, "seed", SEED("seed", self.seed))
         if len(self.points) == 0:
             raise ChannelError("the sweep has no points")
         _check_point_count(len(self.points))
@@ -128,7 +124,8 @@ class SweepDesign:
         scn = load_scenario(base)
         if not values:
             raise ChannelError("a grid needs at least one key with values")
-        _check_keys(list(values))
+        _check_keys(list(values))  # before spellings are merged: two spellings of one key are refused
+        values = {dotted_key(k): v for k, v in values.items()}
         for key, vals in values.items():
             scn.get(key)  # the key must exist in the scenario
             if isinstance(vals, str) or not isinstance(vals, Sequence) or len(vals) == 0:
@@ -202,6 +199,8 @@ class SweepDesign:
         p = Path(path)
         table = _read_points_csv(p)
         table = table.drop(columns=[c for c in ("point",) if c in table.columns])
+        _check_keys([str(c) for c in table.columns])
+        table.columns = [dotted_key(str(c)) for c in table.columns]
         scn = load_scenario(base)
         for key in table.columns:
             scn.get(str(key))
@@ -221,6 +220,7 @@ class SweepDesign:
         """Explicit points (a DataFrame or a list of ``{key: value}`` dicts)."""
         scn = load_scenario(base)
         table = pd.DataFrame(list(points)) if not isinstance(points, pd.DataFrame) else points.copy()
+        table.columns = [dotted_key(str(c)) for c in table.columns]
         for key in table.columns:
             scn.get(str(key))
         return cls(scn, _table(table.to_dict("records"), list(table.columns)), int(replications), int(seed))
@@ -274,8 +274,9 @@ def _ranges(base: ScenarioLike, ranges: Mapping[str, tuple[float, float]], point
     if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < 1:
         raise ChannelError(f"--points {points!r}: must be a whole number >= 1")
     _check_point_count(int(points), "--points asks for")
+    _check_keys(list(ranges))
     bounds = {}
-    for key, pair in ranges.items():
+    for key, pair in ((dotted_key(k), v) for k, v in ranges.items()):
         value = scn.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ChannelError(f"{key} = {value!r} is not a number; only numeric keys can take a range")

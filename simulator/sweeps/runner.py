@@ -16,27 +16,20 @@ the output folder: results come back to the driver, which writes them.
 from __future__ import annotations
 
 import time
-from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from ..engine.results import simulate
-from ..errors import ChannelError
 from ..scenario import load_scenario
 from .design import SweepDesign, point_scenario
+from .execution import ExecutionError, execute
 from .executors import Workers
 from .storage import Chunk, SweepStore, chunks_of
 
-MAX_ATTEMPTS = 3
-
-
-class SweepError(ChannelError):
-    """A sweep that cannot finish (a chunk keeps failing)."""
+SweepError = ExecutionError  # a sweep that cannot finish (a chunk keeps failing)
 
 
 @dataclass(frozen=True)
@@ -83,11 +76,6 @@ def chunk_task(design: SweepDesign, chunk: Chunk, monthly: bool) -> ChunkTask:
     )
 
 
-def _worker_lost(exc: BaseException) -> bool:
-    # A dead local process, or a Dask worker that died while running the task.
-    return isinstance(exc, BrokenProcessPool) or type(exc).__name__ in ("KilledWorker", "CommClosedError")
-
-
 def run_sweep(
     design: SweepDesign,
     store: SweepStore,
@@ -104,81 +92,32 @@ def run_sweep(
     """
     every = chunks_of(design, chunk_size)
     finished = store.finished(check=True) if finished is None else finished
-    queue = deque(c for c in every if (c.point, c.block) not in finished)
-    total, already = len(every), len(every) - len(queue)
+    todo = [c for c in every if (c.point, c.block) not in finished]
+    total, already = len(every), len(every) - len(todo)
     done = already
-    attempts: Counter[Chunk] = Counter()
-    in_flight: dict[Future, Chunk] = {}
-    window = max(2, 2 * workers.parallelism)
     started = time.perf_counter()
 
-    def lost(chunk: Chunk, exc: BaseException) -> None:
-        """A chunk whose worker died goes back to the queue, up to MAX_ATTEMPTS times."""
-        attempts[chunk] += 1
-        if attempts[chunk] >= MAX_ATTEMPTS:
-            # Workers that die before any chunk finishes usually could not start at all.
-            hint = (
-                "; if this runs from a script, call it under `if __name__ == '__main__':` "
-                "(worker processes import the main module)"
-                if done == already
-                else ""
-            )
-            raise SweepError(
-                f"point {chunk.point}, replications {chunk.first}-{chunk.stop - 1}: its worker died "
-                f"{attempts[chunk]} times; finished chunks are kept (rerun with --resume){hint}"
-            ) from exc
-        queue.appendleft(chunk)
-
-    def pool_broke(exc: BaseException) -> None:
-        """Every task of a broken process pool is lost with it: requeue them all on a fresh pool."""
-        for future, chunk in in_flight.items():
-            future.cancel()
-            lost(chunk, exc)
-        in_flight.clear()
-        workers.renew()
+    def write(i: int, result: tuple[pd.DataFrame, pd.DataFrame | None]) -> None:
+        nonlocal done
+        store.write(todo[i], *result)
+        done += 1
+        if on_chunk is not None:
+            on_chunk(done, total)
 
     if on_chunk is not None:
         on_chunk(done, total)
-    try:
-        while queue or in_flight:
-            while queue and len(in_flight) < window:
-                chunk = queue.popleft()
-                try:
-                    future = workers.executor.submit(run_chunk, chunk_task(design, chunk, monthly))
-                except BrokenProcessPool as exc:  # the pool broke since the last wait
-                    queue.appendleft(chunk)
-                    pool_broke(exc)
-                    continue
-                in_flight[future] = chunk
-            finished_now, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            broken: BaseException | None = None
-            for future in finished_now:
-                chunk = in_flight.pop(future)
-                try:
-                    kpis, series = future.result()
-                except Exception as exc:  # sorted here: a lost worker, or a real failure
-                    if not _worker_lost(exc):
-                        raise SweepError(
-                            f"point {chunk.point}, replications {chunk.first}-{chunk.stop - 1} failed: "
-                            f"{type(exc).__name__}: {exc}"
-                        ) from exc
-                    lost(chunk, exc)
-                    if isinstance(exc, BrokenProcessPool):
-                        broken = exc
-                    continue
-                store.write(chunk, kpis, series)
-                done += 1
-                if on_chunk is not None:
-                    on_chunk(done, total)
-            if broken is not None:
-                pool_broke(broken)
-    finally:
-        for future in in_flight:
-            future.cancel()
+    retried = execute(
+        run_chunk,
+        [chunk_task(design, c, monthly) for c in todo],
+        workers,
+        write,
+        describe=lambda i: f"point {todo[i].point}, replications {todo[i].first}-{todo[i].stop - 1}",
+        keep_note="finished chunks are kept (rerun with --resume)",
+    )
     return {
         "chunks": total,
         "resumed": already,
         "ran": done - already,
-        "retried": sum(attempts.values()),
+        "retried": retried,
         "seconds": time.perf_counter() - started,
     }

@@ -21,6 +21,7 @@ import pandas as pd
 from ..errors import ChannelError
 from ..scenario import Scenario
 from ..scenario.loading import ScenarioLike
+from ..validation import POSITIVE_COUNT, SEED, WORKERS, Whole, validate_arguments
 from .design import SweepDesign, _ranges, is_integer_key, point_scenario
 
 METHODS = ("sobol", "morris")
@@ -84,6 +85,7 @@ def analyze(
     return table
 
 
+@validate_arguments(replications=POSITIVE_COUNT, seed=SEED, workers=WORKERS, samples=Whole(1, optional=True))
 def sensitivity(
     scenario: ScenarioLike,
     ranges: Mapping[str, tuple[float, float]],
