@@ -21,7 +21,7 @@ from .population import NEVER
 
 BLOCK_ELEMENTS = 1 << 18  # replications x columns per block: keeps the working set in cache
 MEMORY_SHARE = 0.5  # of this machine's memory that the result tables of one simulate() may take
-PARTNER_ROW_BYTES = 140  # 17 columns, nullable integers and categoricals
+PARTNER_ROW_BYTES = 180  # 17 columns: nullable integers, categoricals and the partner_id strings (64 bytes)
 LEVER_ROW_BYTES = 25  # replication, month, lever code, cost
 
 
