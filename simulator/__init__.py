@@ -2,8 +2,9 @@
 
 The public API: :func:`load_scenario`, :func:`simulate`, the planning answers
 :func:`capacity`, :func:`size_recruitment` and :func:`compare`, and the Mesa face
-:class:`ChannelModel` / :class:`Partner` (imported on first use, so the
-command line starts without loading Mesa).
+:class:`ChannelModel` / :class:`Partner`, and calibration from a partner export
+:func:`calibrate`, :func:`synthetic_export`, :func:`backtest` (imported on first
+use, so the command line starts without loading Mesa or lifelines).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
     from .agents import Partner
+    from .calibration import backtest, calibrate, synthetic_export
     from .model import ChannelModel
     from .sweeps import SweepDesign, open_sweep, sensitivity, summarize_sweep, sweep, sweep_monthly
 
@@ -30,6 +32,9 @@ _LAZY = {
     "summarize_sweep": ".sweeps",
     "sweep_monthly": ".sweeps",
     "sensitivity": ".sweeps",
+    "calibrate": ".calibration",
+    "synthetic_export": ".calibration",
+    "backtest": ".calibration",
 }
 
 
@@ -50,6 +55,8 @@ __all__ = [
     "SimulationResult",
     "State",
     "SweepDesign",
+    "backtest",
+    "calibrate",
     "capacity",
     "compare",
     "load_scenario",
@@ -60,4 +67,5 @@ __all__ = [
     "summarize_sweep",
     "sweep",
     "sweep_monthly",
+    "synthetic_export",
 ]

@@ -11,12 +11,18 @@
 
 :func:`figure` and :func:`change` write any figure of the vocabulary (:mod:`simulator.vocabulary`) by its
 kind, so a table never chooses a format by the name of a column.
+
+For sentences and tables of assumptions: :func:`key_words` writes a scenario key in words ("prospects
+nurtured a month", never ``recruitment.nurture_per_month``), :func:`lever_words` and :func:`describe_lever`
+a lever, :func:`value_text` a scenario value (never ``5e+07``), :func:`signed_share` a growth rate
+(``+3.8%``), :func:`decision_value` a sized decision, :func:`shorten` text of bounded length.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from . import vocabulary
 
@@ -173,3 +179,200 @@ def plural(n: int, noun: str) -> str:
         return f"1 {noun}"
     word = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
     return f"{n:,} {word}"
+
+
+def signed_share(x: float | None, decimals: int = 1) -> str:
+    """A growth rate or a relative change with its sign: ``+12.3%``, ``-4.0%``, ``0.0%`` (never ``-0.0%``)."""
+    text = share(x, decimals)
+    return text if text == MISSING or text.startswith("-") or float(text[:-1]) == 0 else f"+{text}"
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` on one line, at most ``limit`` characters: longer text is cut at a word and ends with ``…``."""
+    one_line = " ".join(str(text).split())
+    if len(one_line) <= limit:
+        return one_line
+    cut = one_line[: max(limit - 1, 1)]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+#: Scenario keys in the planner's words, for sentences ("prospects nurtured a month", not
+#: ``recruitment.nurture_per_month``). Keys not listed are written from their parts (:func:`key_words`).
+KEY_WORDS: dict[str, str] = {
+    "name": "name",
+    "description": "description",
+    "currency": "currency",
+    "horizon_months": "months of the plan",
+    "market.prospects": "prospects in the market",
+    "market.vendor_signings_per_year": "vendors a prospect signs a year",
+    "channel.signed": "partners signed today (no deal yet)",
+    "channel.active": "active partners today",
+    "channel.collaborating": "collaborating partners today",
+    "channel.dormant": "dormant partners today",
+    "recruitment.nurture_per_month": "prospects nurtured a month",
+    "recruitment.win_share": "win share against other vendors",
+    "recruitment.nurture_months": "months of nurturing",
+    "recruitment.cooloff_months": "cool-off months after nurturing",
+    "recruitment.scoring_accuracy": "accuracy of prospect scoring",
+    "activation.monthly_probability": "chance a month of a first deal",
+    "activation.window_months": "months to a first deal (activation window)",
+    "churn.dormancy_probability": "chance a month of going dormant",
+    "churn.exit_probability": "chance a month of leaving",
+    "churn.reactivation_probability": "chance a month a dormant partner returns",
+    "churn.dormant_exit_probability": "chance a month a dormant partner leaves",
+    "collaboration.adoption_probability": "chance a month of joining collaboration",
+    "collaboration.peer_effect": "peer effect on collaboration",
+    "collaboration.lapse_probability": "chance a month of lapsing from collaboration",
+    "growth.active": "yearly growth of active partners",
+    "growth.collaborating": "yearly growth of collaborating partners",
+    "growth.volatility": "volatility of partner growth",
+    "revenue.uplift": "revenue uplift",
+    "economics.gross_margin": "gross margin",
+    "economics.nurture_cost_per_month": "cost of nurturing a prospect a month",
+    "economics.onboarding_cost": "cost of onboarding a partner",
+    "plan.revenue_target": "revenue target",
+    "plan.confidence": "confidence the plan asks for",
+    "program.levers": "program levers",
+}
+_SEGMENT_WORDS = {
+    "share": "share of prospects",
+    "revenue_median": "median monthly revenue",
+    "revenue_sigma": "spread of revenue (lognormal sigma)",
+    "activation_multiplier": "activation multiplier",
+}
+_LEVER_FIELD_WORDS = {
+    "intensity": "intensity",
+    "months": "months",
+    "segments": "segments",
+    "applies_to": "targets",
+    "cost.per_partner_month": "cost a partner a month",
+    "cost.fixed_per_month": "fixed cost a month",
+    "cost.per_signing": "cost a signing",
+    "cost.revenue_share": "share of revenue paid",
+}
+
+
+def lever_words(name: str) -> str:
+    """A lever's name in words: ``presales_support`` -> ``presales support``."""
+    return str(name).replace("_", " ")
+
+
+def key_words(key: str) -> str:
+    """A scenario key in words for a sentence.
+
+    ``recruitment.nurture_per_month`` -> ``prospects nurtured a month``;
+    ``market.segments.msp.share`` -> ``msp: share of prospects``;
+    ``channel.segment_shares.msp`` -> ``msp: share of today's partners``;
+    ``lever:presales_support`` -> ``the presales support lever``;
+    ``lever:training.intensity`` and ``program.levers[1].intensity`` -> ``training lever: intensity``
+    (the second by position); a rate named in a lever's effects by its own words.
+    """
+    key = str(key)
+    if key.startswith("lever:"):
+        name, _, field = key[len("lever:") :].partition(".")
+        if not field:
+            return f"the {lever_words(name)} lever"
+        if field.startswith("effects."):
+            return f"{lever_words(name)} lever: effect on {key_words(field[len('effects.') :])}"
+        return f"{lever_words(name)} lever: {_LEVER_FIELD_WORDS.get(field, field.replace('_', ' ').replace('.', ' '))}"
+    if key in KEY_WORDS:
+        return KEY_WORDS[key]
+    parts = key.split(".")
+    if len(parts) == 4 and parts[:2] == ["market", "segments"]:
+        return f"{parts[2]}: {_SEGMENT_WORDS.get(parts[3], parts[3].replace('_', ' '))}"
+    if len(parts) == 3 and parts[:2] == ["channel", "segment_shares"]:
+        return f"{parts[2]}: share of today's partners"
+    lever = re.match(r"^program\.levers\[(\d+)\]\.?(.*)$", key)
+    if lever:
+        number, field = int(lever.group(1)) + 1, lever.group(2)
+        return f"lever {number}: {_LEVER_FIELD_WORDS.get(field, field.replace('_', ' ').replace('.', ' '))}"
+    return " ".join(p.replace("_", " ") for p in parts)
+
+
+def value_text(value: object) -> str:
+    """A scenario value as written in a table of assumptions: ``50,000,000``, ``0.75``, ``[1, 12]``, ``none``.
+
+    Numbers are never in exponent notation (``5e+07``); floats keep up to six significant figures.
+    """
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return MISSING
+        if value == 0:
+            return "0"
+        if value.is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        decimals = max(5 - math.floor(math.log10(abs(value))), 0)
+        text = _trim(f"{value:,.{decimals}f}")
+        return "0" if float(text.replace(",", "")) == 0 else text
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {value_text(v)}" for k, v in value.items()) or "{}"
+    return str(value)
+
+
+def number(x: float | None, digits: int = 3) -> str:
+    """A plain number to ``digits`` significant figures with thousands separators: ``0.143``, ``1,250``, ``-2.5``."""
+    if not _defined(x):
+        return MISSING
+    x = float(x)
+    if abs(x) >= 10**digits:
+        text = f"{round(x):,.0f}"
+        return "0" if text in ("0", "-0") else text
+    text = _significant(abs(x), digits)
+    return text if text == "0" or x >= 0 else f"-{text}"
+
+
+def decision_value(key: str, value: float | None, integer: bool = False) -> str:
+    """A value of a sized decision: whole numbers for counts (``64``), probabilities as % (``14.3%``),
+    money keys in k / m (``12k``), anything else to three significant figures (``1.35``)."""
+    if not _defined(value):
+        return MISSING
+    if integer:
+        return f"{round(float(value)):,}"
+    if key.endswith("_probability") or key.endswith(("win_share", "gross_margin", "confidence")):
+        return share(value)
+    if key.endswith(("_cost", "cost_per_month", "revenue_target", "revenue_median")):
+        return money(value)
+    return number(value)
+
+
+def describe_lever(lever: Any, currency: str = "") -> str:
+    """A lever in words: what it changes, for whom, when and at what intensity."""
+    parts = []
+    effects = ", ".join(f"{signed_share(lever.intensity * x, 0)} {key_words(k)}" for k, x in lever.effects.items())
+    parts.append(effects or "no effect on rates")
+    targets = f"for {', '.join(s.label for s in lever.states())} partners"
+    if lever.segments:
+        targets += f" in {', '.join(lever.segments)} only"
+    parts.append(targets)
+    if lever.months is not None:
+        parts.append(f"months {lever.months[0]}-{lever.months[1]}")
+    if lever.intensity != 1.0:
+        parts.append(f"intensity {value_text(lever.intensity)}")
+    cost = lever_cost(lever, currency)
+    if cost != "-":
+        parts.append(f"costs {cost}")
+    return "; ".join(parts)
+
+
+def lever_cost(lever: Any, currency: str = "") -> str:
+    """What a lever costs as its terms: ``450 a partner a month; 400 a signing``; ``-`` when free."""
+    c = lever.cost
+    terms = [
+        (c.per_partner_month, "a partner a month"),
+        (c.fixed_per_month, "a month, fixed"),
+        (c.per_signing, "a signing"),
+    ]
+    parts = [f"{money(v, currency)} {what}" for v, what in terms if v]
+    if c.revenue_share:
+        parts.append(f"{share(c.revenue_share)} of the revenue of the partners it targets")
+    return "; ".join(parts) or "-"

@@ -12,9 +12,10 @@ that applies it. :func:`extended` adds entries for the duration of a ``with`` bl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Literal, get_args
 
@@ -280,6 +281,9 @@ _KPIS = (
 )
 
 
+_YEARLY = re.compile(r"^(revenue|plan_met)_year_(\d+)$")
+
+
 class Vocabulary:
     """The registry: figures by name and table, in their order. One instance, :data:`VOCABULARY`."""
 
@@ -309,9 +313,17 @@ class Vocabulary:
     def get(self, name: str, table: Table | None = None) -> Figure | None:
         """The figure called ``name`` (horizon figures first unless ``table`` is given); None if unknown.
 
-        ``p_plan_met`` (the share of replications meeting the plan) is ``plan_met``'s summary name.
+        ``p_plan_met`` (the share of replications meeting the plan) is ``plan_met``'s summary name; the
+        yearly plan figures ``revenue_year_<y>`` and ``plan_met_year_<y>`` are revenue and plan figures of
+        plan year ``y``.
         """
-        name = "plan_met" if name == "p_plan_met" else name
+        name = name[2:] if name.startswith("p_plan_met") else name
+        yearly = _YEARLY.match(name)
+        if yearly:
+            base = self._figures.get(("kpis", "plan_met" if yearly.group(1) == "plan_met" else "revenue_last_12m"))
+            if base is None:
+                return None
+            return replace(base, name=name, label=f"{base.label.split(',')[0]}, year {yearly.group(2)}", summary=False)
         for t in (table,) if table else ("kpis", "monthly"):
             f = self._figures.get((t, name))
             if f is not None:

@@ -1,10 +1,10 @@
 """The example notebooks in notebooks/: they run top to bottom, and are committed executed, clean and
-built from notebooks/build.py, using only the public API.
+in sync with their jupytext scripts (notebooks/NN_name.py), using only the public API.
 
 Execution uses nbclient from notebooks/ on a kernel running this interpreter
 (a kernel spec written to a temporary folder by ``build.kernel_manager``), so
 a ``python3`` kernel installed for another Python is never used. After a change
-to the notebooks or to what they show, run ``python notebooks/build.py``.
+to a script or to what the notebooks show, run ``python notebooks/build.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -20,13 +23,15 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
+jupytext = pytest.importorskip("jupytext")
 
 import simulator  # noqa: E402 - after the skips
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "notebooks"
 NOTEBOOKS = sorted(FOLDER.glob("*.ipynb"))
-REBUILD = "run `python notebooks/build.py` (and edit the cells there, not in the .ipynb)"
+SCRIPTS = sorted(FOLDER.glob("[0-9][0-9]_*.py"))
+REBUILD = "edit the notebook's script (notebooks/NN_name.py, not the .ipynb) and run `python notebooks/build.py`"
 
 # Documented imports besides `import simulator as sim` (README: reports/charts and planning).
 ALLOWED_FROM = {
@@ -103,19 +108,52 @@ def notebook(request: pytest.FixtureRequest) -> Path:
     return request.param
 
 
-def test_the_notebooks_are_those_of_the_build_script():
-    names = [p.name for p in NOTEBOOKS]
-    assert names == sorted(build.NOTEBOOKS), f"notebooks/ and notebooks/build.py disagree: {REBUILD}"
+def test_every_notebook_has_its_script():
+    stems = [p.stem for p in NOTEBOOKS]
+    assert stems == [p.stem for p in SCRIPTS], f"notebooks/*.ipynb and their scripts differ: {REBUILD}"
+    assert sorted(build.NOTEBOOKS) == [p.name for p in NOTEBOOKS]
     for prefix in ("01_", "02_", "03_", "04_"):
-        assert any(n.startswith(prefix) for n in names), f"no notebook {prefix}*"
+        assert any(p.name.startswith(prefix) for p in NOTEBOOKS), f"no notebook {prefix}*"
 
 
-def test_committed_cells_are_the_build_scripts(notebook: Path):
-    committed, built = read(notebook), build.notebook(notebook.name)
-    assert [c.cell_type for c in committed.cells] == [c.cell_type for c in built.cells], REBUILD
-    for i, (have, want) in enumerate(zip(committed.cells, built.cells, strict=True)):
-        assert have.source == want.source, f"{notebook.name} cell {i} differs from build.py: {REBUILD}"
+def test_committed_notebook_is_in_sync_with_its_script(notebook: Path):
+    """The .ipynb holds exactly the cells of its percent-format script (read by jupytext, not by build.py)."""
+    committed = read(notebook)
+    script = jupytext.read(notebook.with_suffix(".py"), fmt="py:percent")
+    assert [c.cell_type for c in committed.cells] == [c.cell_type for c in script.cells], REBUILD
+    for i, (have, want) in enumerate(zip(committed.cells, script.cells, strict=True)):
+        assert have.source == want.source, f"{notebook.name} cell {i} differs from its script: {REBUILD}"
     assert committed.metadata["kernelspec"]["name"] == "python3"
+    assert committed.metadata["jupytext"]["formats"] == "ipynb,py:percent", "paired with its script"
+    assert [c.id for c in committed.cells] == [f"cell-{i:02d}" for i in range(len(committed.cells))], REBUILD
+
+
+def _cells(nb) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source) for c in nb.cells]
+
+
+def test_the_build_script_turns_each_script_into_its_notebook():
+    for path in SCRIPTS:
+        built = build.notebook(path.with_suffix(".ipynb").name)
+        assert _cells(built) == _cells(jupytext.read(path, fmt="py:percent"))
+        assert not any(c.outputs for c in code_cells(built)), "cells only: outputs come from executing them"
+        # and back: the notebook written as a percent script reads as the same cells
+        assert _cells(jupytext.reads(jupytext.writes(built, fmt="py:percent"), fmt="py:percent")) == _cells(built)
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None and importlib.util.find_spec("ruff") is None, reason="no ruff")
+def test_the_scripts_are_linted_like_the_code():
+    """ruff lints notebooks/NN_name.py (and not the .ipynb, whose source they are), and finds nothing."""
+    ruff = [sys.executable, "-m", "ruff"] if importlib.util.find_spec("ruff") else ["ruff"]
+    listed = subprocess.run([*ruff, "check", "--show-files", "."], cwd=ROOT, capture_output=True, text=True, check=True)
+    files = {Path(line).resolve() for line in listed.stdout.splitlines() if line.strip()}
+    assert set(SCRIPTS) <= files, "notebooks/*.py must not be excluded from ruff"
+    assert not [f for f in files if f.suffix == ".ipynb"], "the .ipynb files are linted as their scripts"
+    paths = [str(p) for p in SCRIPTS]
+    lint = subprocess.run([*ruff, "check", *paths], cwd=ROOT, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
+    style = subprocess.run([*ruff, "format", "--check", *paths], cwd=ROOT, capture_output=True, text=True)
+    assert style.returncode == 0, style.stdout
 
 
 def test_committed_with_clean_outputs(notebook: Path):

@@ -49,14 +49,15 @@ def test_size_prints_the_curve_the_answer_and_what_it_implies(cli, small_file):
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "P(plan met)" in out and "95% interval" in out and "answer" in out
-    assert "recruitment.nurture_per_month = " in out and "partners a year" in out
+    assert "prospects nurtured a month, the plan is met in" in " ".join(out.split()) and "partners a year" in out
     assert "Recruitment cost a year" in out
 
 
 def test_size_unreachable_is_said_plainly(cli, small_file):
     proc = cli("size", str(small_file), "-r", "10", "--target", "5bn", "--workers", "1")
     assert proc.returncode == 0, proc.stderr
-    assert "The plan is not reachable: best P(plan met) = 0.000" in " ".join(proc.stdout.split())
+    assert "The plan is not reachable: the best value tried" in " ".join(proc.stdout.split())
+    assert "meets it in 0.0% of futures" in " ".join(proc.stdout.split())
     assert "limit: the market" in " ".join(proc.stdout.split())
 
 

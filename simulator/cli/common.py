@@ -100,11 +100,17 @@ def add_set_arg(parser: argparse.ArgumentParser) -> None:
         dest="assignments",
         help="override a scenario key, e.g. --set activation.window_months=9 (repeatable)",
     )
+    parser.add_argument(
+        "--no-uncertainty",
+        action="store_true",
+        help="leave out the scenario's uncertainty: section (parameters fixed: the future's noise alone)",
+    )
 
 
 def load(args: argparse.Namespace, path: str | None = None) -> Scenario:
     """The scenario named on the command line, with its --set overrides."""
-    return apply_assignments(path or args.scenario, args.assignments)
+    scenario = apply_assignments(path or args.scenario, args.assignments)
+    return scenario.without_uncertainty() if getattr(args, "no_uncertainty", False) else scenario
 
 
 def output_folder(value: str | None, scenario_path: str) -> Path:
@@ -135,3 +141,40 @@ def summary_table(summary: pd.DataFrame, title: str, currency: str, rows: Iterab
         label = figure_label(figure, currency)
         table.add_row(label, *(fmt(figure, r[c]) for c in ("mean", "p10", "p50", "p90")))
     return table
+
+
+def add_export_args(parser: argparse.ArgumentParser) -> None:
+    """--charts DIR and --xlsx FILE: the deliverables for slides and spreadsheets."""
+    parser.add_argument("--charts", metavar="DIR", help="also write every chart as PNG and SVG in this folder")
+    parser.add_argument("--xlsx", metavar="FILE", help="also write an Excel workbook (summary, monthly bands, ...)")
+
+
+def check_exports(args: argparse.Namespace) -> None:
+    """Refuse unusable --charts / --xlsx paths before any work is done."""
+    from ..errors import ChannelError
+
+    charts = getattr(args, "charts", None)
+    if charts and Path(charts).exists() and not Path(charts).is_dir():
+        raise ChannelError(f"--charts {charts}: exists and is not a folder")
+    xlsx = getattr(args, "xlsx", None)
+    if xlsx:
+        path = Path(xlsx)
+        if path.is_dir():
+            raise ChannelError(f"--xlsx {xlsx}: is a folder; give a file name such as {path / 'plan.xlsx'}")
+        if path.suffix.lower() != ".xlsx":
+            raise ChannelError(f"--xlsx {xlsx}: the workbook's name must end in .xlsx")
+        if path.parent.exists() and not path.parent.is_dir():
+            raise ChannelError(f"--xlsx {xlsx}: {path.parent} is not a folder")
+
+
+def write_exports(args: argparse.Namespace, deliverables: Any) -> None:
+    """Write what --charts and --xlsx asked for, and say where."""
+    from ..reports.exports import write_charts, write_workbook
+
+    if getattr(args, "charts", None):
+        written = write_charts(args.charts, deliverables)
+        console.print(
+            f"wrote {len(written)} chart files in {args.charts} ({', '.join(p.name for p in written[:4])}, ...)"
+        )
+    if getattr(args, "xlsx", None):
+        console.print(f"wrote {write_workbook(args.xlsx, deliverables)}")

@@ -40,7 +40,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     simulate.register(sub)
-    for name in ("sweeps", "planning", "reports", "calibration", "optimization", "dashboard"):
+    for name in ("sweeps", "planning", "reports", "calibration", "optimization", "dashboard", "theory", "tornado"):
         module = _optional(name)
         if module is not None:
             module.register(sub)

@@ -13,20 +13,38 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import ChannelError
-from ..formatting import change, figure_label, money
-from ..planning import DEFAULT_REPLICATIONS, capacity, compare, scorecard, size_recruitment
+from ..formatting import (
+    change,
+    decision_value,
+    describe_lever,
+    figure_label,
+    index,
+    key_words,
+    money,
+    quantity,
+    share,
+    signed_share,
+    value_text,
+)
+from ..planning import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, capacity, compare, scorecard, size_recruitment
 from ..planning.sizing import SizingResult
+from ..reports.exports import Deliverables
+from ..reports.tables import write_csv
 from ..scenario import apply_assignments
 from ..vocabulary import better
 from .common import (
     add_executor_args,
+    add_export_args,
     add_replication_args,
     add_scenario_args,
     add_set_arg,
+    check_exports,
     console,
     fmt,
     load,
     output_folder,
+    positive_int,
+    write_exports,
 )
 
 
@@ -58,7 +76,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "activation.monthly_probability, lever:presales_support or program.levers[0].intensity",
     )
     s.add_argument("--tolerance", type=float, metavar="T", help="precision of a continuous decision (default per key)")
+    s.add_argument(
+        "--max-replications",
+        type=positive_int,
+        default=DEFAULT_MAX_REPLICATIONS,
+        metavar="N",
+        help=f"add replications near the boundary up to N to pin the answer (default {DEFAULT_MAX_REPLICATIONS:,})",
+    )
     add_executor_args(s)
+    add_export_args(s)
     s.set_defaults(handler=run_size)
 
     c = sub.add_parser(
@@ -80,6 +106,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_replication_args(c)
     c.add_argument("--out", "-o", metavar="DIR", help="also write differences.csv and changes.csv here")
+    add_export_args(c)
     c.set_defaults(handler=run_compare)
 
     k = sub.add_parser(
@@ -163,13 +190,17 @@ def run_capacity(args: argparse.Namespace) -> int:
         if figure not in summary.index:
             continue
         r = summary.loc[figure]
-        cells = [_pct(r[c]) if figure == "growth_rate" else money(r[c]) for c in ("mean", "p10", "p50", "p90")]
+        cells = [signed_share(r[c]) if figure == "growth_rate" else money(r[c]) for c in ("mean", "p10", "p50", "p90")]
         table.add_row(label, *cells)
     if cap.target is not None:
         q = round(100 * (1 - cap.confidence))
-        table.add_row("P(plan met) without recruiting", f"{cap.p_plan_met:.1%}", "", "", "")
+        table.add_row("P(plan met) without recruiting", share(cap.p_plan_met), "", "", "")
         table.add_row(
-            f"Gap at {cap.confidence:.0%} confidence: target - P{q} ({cur})", money(cap.gap_at_confidence), "", "", ""
+            f"Gap at {share(cap.confidence, 0)} confidence: target - P{q} ({cur})",
+            money(cap.gap_at_confidence),
+            "",
+            "",
+            "",
         )
     console.print(table)
 
@@ -189,21 +220,17 @@ def run_capacity(args: argparse.Namespace) -> int:
         q = round(100 * (1 - cap.confidence))
         console.print(
             f"Without recruiting, the plan ({money(cap.target)} {cur} in the last 12 months) is met in "
-            f"{cap.p_plan_met:.1%} of replications. To meet it with {cap.confidence:.0%} confidence, recruitment "
-            f"must add about {money(cap.gap_at_confidence)} {cur} (the target minus P{q} revenue)."
+            f"{share(cap.p_plan_met)} of replications. To meet it with {share(cap.confidence, 0)} confidence, "
+            f"recruitment must add about {money(cap.gap_at_confidence)} {cur} (the target minus P{q} revenue)."
         )
     else:
         console.print("No plan.revenue_target (or --target): P(plan met) and the gap are not computed.")
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        cap.trajectory.to_csv(folder / "capacity_trajectory.csv", index=False)
-        cap.per_replication.to_csv(folder / "capacity_runs.csv", index=False)
+        write_csv(cap.trajectory, folder / "capacity_trajectory.csv")
+        write_csv(cap.per_replication, folder / "capacity_runs.csv")
         console.print(f"wrote {folder / 'capacity_trajectory.csv'}, {folder / 'capacity_runs.csv'}")
     return 0
-
-
-def _pct(x: float) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:+.1f}%"
 
 
 # -- size -------------------------------------------------------------------------------
@@ -212,6 +239,7 @@ def _pct(x: float) -> str:
 def run_size(args: argparse.Namespace) -> int:
     scenario = load(args)
     target, conf = parse_amount(args.target), parse_probability(args.confidence)
+    check_exports(args)
     result = size_recruitment(
         scenario,
         target=target,
@@ -222,6 +250,7 @@ def run_size(args: argparse.Namespace) -> int:
         workers=args.workers,
         dask=args.dask,
         tolerance=args.tolerance,
+        max_replications=args.max_replications,
     )
     console.print(_curve_table(result))
     console.print(result.message, style="bold" if result.reachable else "bold red")
@@ -230,6 +259,7 @@ def run_size(args: argparse.Namespace) -> int:
     for note in result.notes:
         console.print(f"note: {note}")
     console.print(f"({len(result.curve)} values tried in {result.seconds:.1f} s)")
+    write_exports(args, Deliverables(sizing=result))
     return 0
 
 
@@ -237,27 +267,27 @@ def _curve_table(result: SizingResult) -> Table:
     cur = result.scenario.currency
     title = (
         f"{result.scenario.name}: P(revenue of the last 12 months >= {money(result.target)} {cur}) by "
-        f"{result.decision}; confidence {result.confidence:.0%}, {result.replications} replications, "
-        f"seed {result.seed}, same draws for every value"
+        f"{key_words(result.decision)} ({result.decision}); confidence {share(result.confidence, 0)}, "
+        f"{result.replications:,} replications, seed {result.seed}, same draws for every value"
     )
     table = Table(title=title, title_justify="left", header_style="bold")
-    table.add_column(result.decision.rsplit(".", 1)[-1], justify="right")
+    table.add_column(key_words(result.decision), justify="right")
     table.add_column("P(plan met)", justify="right")
     table.add_column("95% interval", justify="right")
     table.add_column("", justify="center")
     for col in ("revenue P10", "revenue P50", "signings a year", "recruiting cost a year"):
         table.add_column(col, justify="right")
     for _, r in result.curve.iterrows():
-        value = f"{int(r['value']):,}" if result.integer else f"{r['value']:.4g}"
+        value = decision_value(result.decision, r["value"], result.integer)
         is_answer = result.reachable and r["value"] == result.value
         table.add_row(
             Text(value, style="bold") if is_answer else value,
-            f"{r['p_plan_met']:.3f}",
-            f"{r['p_low']:.3f}-{r['p_high']:.3f}",
+            share(r["p_plan_met"]),
+            f"{share(r['p_low'])}-{share(r['p_high'])}",
             "answer" if is_answer else ("meets" if r["meets"] else ""),
             money(r["revenue_p10"]),
             money(r["revenue_p50"]),
-            f"{r['signings_per_year']:.1f}",
+            quantity(r["signings_per_year"]),
             money(r["recruitment_cost_per_year"]),
         )
     return table
@@ -271,9 +301,9 @@ def _implied_table(result: SizingResult) -> Table:
     table.add_column("figure")
     table.add_column("value", justify="right")
     rows = [
-        ("Partners signed a year", f"{imp['signings_per_year']:.1f}"),
-        ("Recruited partners with a first deal a year", f"{imp['first_deals_per_year']:.1f}"),
-        ("Prospects entering nurturing a month", f"{imp['nurtured_per_year'] / 12:.1f}"),
+        ("Partners signed a year", quantity(imp["signings_per_year"])),
+        ("Recruited partners with a first deal a year", quantity(imp["first_deals_per_year"])),
+        ("Prospects entering nurturing a month", quantity(imp["nurtured_per_year"] / 12)),
         (f"Recruitment cost a year ({cur})", money(imp["recruitment_cost_per_year"])),
         (f"Recruitment cost over the horizon ({cur})", money(imp["recruitment_cost_total"])),
         (f"Revenue, last 12 months, P10 / P50 ({cur})", f"{money(imp['revenue_p10'])} / {money(imp['revenue_p50'])}"),
@@ -298,16 +328,24 @@ def run_compare(args: argparse.Namespace) -> int:
         b = apply_assignments(apply_assignments(args.other, args.both), args.assignments)
         b_name = b.name
     folder = output_folder(args.out, args.scenario) if args.out else None
-    result = compare(a, b, replications=args.replications, seed=args.seed)
+    check_exports(args)
+    result = compare(a, b, replications=args.replications, seed=args.seed, partners=bool(args.charts or args.xlsx))
     cur = a.currency
 
     changes = Table(title=f"What changed from A ({a.name}) to B ({b_name})", title_justify="left")
-    for col in ("kind", "key", "A", "B"):
+    for col in ("kind", "what", "key", "A", "B"):
         changes.add_column(col)
     for _, r in result.changes.iterrows():
-        changes.add_row(r["kind"], r["key"], _value(r["a"]), _value(r["b"]))
+        va, vb = value_text(r["a"]), value_text(r["b"])
+        if r["kind"] in ("lever added", "lever removed"):  # the lever in words, as the report says it
+            side = b if r["kind"] == "lever added" else a
+            lever = next(lv for lv in side.program.levers if f"lever:{lv.name}" == r["key"])
+            va, vb = (
+                (va, describe_lever(lever, cur)) if r["kind"] == "lever added" else (describe_lever(lever, cur), vb)
+            )
+        changes.add_row(r["kind"], key_words(r["key"]), r["key"], va, vb)
     if result.changes.empty:
-        changes.add_row("-", "nothing: A and B are the same scenario", "", "")
+        changes.add_row("-", "nothing: A and B are the same scenario", "", "", "")
     console.print(changes)
 
     title = (
@@ -331,20 +369,17 @@ def run_compare(args: argparse.Namespace) -> int:
             fmt(show, r["mean_b"]),
             change(show, r["mean_diff"]),
             "-" if figure == "plan_met" else f"{change(show, r['p05'])} .. {change(show, r['p95'])}",
-            "-" if math.isnan(r["p_b_better"]) else f"{r['p_b_better']:.0%}",
-            "-" if math.isnan(r["p_b_worse"]) else f"{r['p_b_worse']:.0%}",
+            share(r["p_b_better"]),
+            share(r["p_b_worse"]),
         )
     console.print(table)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        result.differences.to_csv(folder / "differences.csv")
-        result.changes.to_csv(folder / "changes.csv", index=False)
+        write_csv(result.differences, folder / "differences.csv", index=True)
+        write_csv(result.changes, folder / "changes.csv")
         console.print(f"wrote {folder / 'differences.csv'}, {folder / 'changes.csv'}")
+    write_exports(args, Deliverables(result=result.a, comparison=result))
     return 0
-
-
-def _value(v: object) -> str:
-    return v if isinstance(v, str) else repr(v) if isinstance(v, list | dict) else str(v)
 
 
 # -- scorecard --------------------------------------------------------------------------
@@ -379,13 +414,13 @@ def run_scorecard(args: argparse.Namespace) -> int:
         cells = [
             r["segment"],
             r["tier"],
-            f"{r['partners']:,.1f}",
-            f"{r['recruited']:,.1f}",
-            _share(r["activation_rate"]),
-            "-" if pd.isna(r["median_months_to_first_deal"]) else f"{r['median_months_to_first_deal']:.0f}",
-            _pct(r["growth_12m"]),
+            quantity(r["partners"]),
+            quantity(r["recruited"]),
+            share(r["activation_rate"]),
+            "-" if pd.isna(r["median_months_to_first_deal"]) else quantity(round(r["median_months_to_first_deal"])),
+            signed_share(r["growth_12m"]),
             money(r["revenue_t12m_per_partner"]),
-            _share(r["revenue_share"]),
+            share(r["revenue_share"]),
         ]
         table.add_row(*[Text(c, style="bold") for c in cells] if total else cells)
     console.print(table)
@@ -402,15 +437,11 @@ def run_scorecard(args: argparse.Namespace) -> int:
             v = conc[col].dropna()
             if v.empty:
                 continue
-            shown = f"{v.mean():.1f}" if col == "effective_partners" else f"{v.mean():.1%}"
+            write = {"effective_partners": quantity, "gini": index, "hhi": index}.get(col, share)
             lo, hi = v.quantile(0.1), v.quantile(0.9)
-            band = f"{lo:.1f}-{hi:.1f}" if col == "effective_partners" else f"{lo:.1%}-{hi:.1%}"
+            shown, band = write(v.mean()), f"{write(lo)}-{write(hi)}"
             parts.append(f"{label} {shown} (P10-P90 {band})")
         console.print(f"Concentration at month {scenario.horizon_months} (earning partners): " + "; ".join(parts))
     written = card.to_csv(path)
     console.print(f"wrote {written}")
     return 0
-
-
-def _share(x: float) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"

@@ -5,29 +5,49 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..reports.html import build_report
-from .common import add_scenario_args, add_workers_arg, console, load
+from ..planning import DEFAULT_REPLICATIONS
+from ..reports.exports import Deliverables
+from ..reports.html import HEADLINE_LABELS, build_report
+from .common import (
+    add_export_args,
+    add_scenario_args,
+    add_workers_arg,
+    check_exports,
+    console,
+    load,
+    positive_int,
+    write_exports,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "report",
         help="write a self-contained HTML report for a scenario",
-        description="Simulate a scenario and write one HTML file (images embedded, no network needed): the "
-        "revenue outlook against the plan, recruitment needed (--size), concentration, a what-if "
-        "(--compare), charts, key figures and every assumption with its source.",
+        description="Simulate a scenario and write one HTML file (images embedded, no network needed): an "
+        "executive summary, the revenue outlook against the plan, recruitment needed (--size), concentration, a "
+        "what-if (--compare), charts, key figures and every assumption with where it came from.",
     )
     add_scenario_args(p)
     p.add_argument("--compare", metavar="OTHER.yaml", help="add a what-if: OTHER against SCENARIO, paired")
     p.add_argument("--size", action="store_true", help="also size the recruitment that meets the plan")
+    p.add_argument(
+        "--size-replications",
+        type=positive_int,
+        default=DEFAULT_REPLICATIONS,
+        metavar="N",
+        help=f"replications for --size (default {DEFAULT_REPLICATIONS}, as the size command)",
+    )
     add_workers_arg(p, "processes for --size")
     p.add_argument("--out", "-o", metavar="FILE", help="output file (default results/<scenario name>-report.html)")
+    add_export_args(p)
     p.set_defaults(handler=run_report)
 
 
 def run_report(args: argparse.Namespace) -> int:
     scenario = load(args)
     other = load(args, args.compare) if args.compare else None
+    check_exports(args)
     out = Path(args.out) if args.out else Path("results") / f"{Path(args.scenario).stem}-report.html"
     if out.exists() and out.is_dir():
         out = out / f"{Path(args.scenario).stem}-report.html"
@@ -39,8 +59,16 @@ def run_report(args: argparse.Namespace) -> int:
         replications=args.replications,
         seed=args.seed,
         workers=args.workers,
+        size_replications=args.size_replications,
     )
     path = report.write(out)
-    console.print(f"{scenario.name}: " + "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in report.headline.items()))
+    console.print(f"{scenario.name}: " + "; ".join(f"{HEADLINE_LABELS[k]}: {v}" for k, v in report.headline.items()))
     console.print(f"wrote {path}")
+    parts = report.parts
+    write_exports(
+        args,
+        Deliverables(
+            result=parts["result"], capacity=parts["capacity"], sizing=parts["sizing"], comparison=parts["comparison"]
+        ),
+    )
     return 0

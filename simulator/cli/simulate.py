@@ -7,10 +7,20 @@ import sys
 
 from ..engine.results import check_result_memory, simulate
 from ..errors import ChannelError
-from ..formatting import plural, printable
+from ..formatting import money, plural, printable
 from ..scenario import apply_assignments
 from ..vocabulary import VOCABULARY
-from .common import add_scenario_args, add_set_arg, console, load, output_folder, summary_table
+from .common import (
+    add_export_args,
+    add_scenario_args,
+    add_set_arg,
+    check_exports,
+    console,
+    load,
+    output_folder,
+    summary_table,
+    write_exports,
+)
 
 
 def summary_rows() -> tuple[str, ...]:
@@ -29,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", "-o", metavar="DIR", help="output folder (default results/<scenario name>)")
     p.add_argument("--csv", action="store_true", help="also write CSV files")
     p.add_argument("--no-partners", action="store_true", help="skip the per-partner scorecard table")
+    add_export_args(p)
     p.set_defaults(handler=run_simulate)
 
     v = sub.add_parser(
@@ -43,15 +54,19 @@ def run_simulate(args: argparse.Namespace) -> int:
     scenario = load(args)
     folder = output_folder(args.out, args.scenario)
     check_result_memory(scenario, args.replications, not args.no_partners)  # refused before --out is made
+    check_exports(args)
     folder.mkdir(parents=True, exist_ok=True)  # an unusable --out fails now, not after the run
     result = simulate(scenario, replications=args.replications, seed=args.seed, partners=not args.no_partners)
     target = scenario.plan.revenue_target
     title = f"{scenario.name}: {args.replications} replications, seed {args.seed}, {scenario.horizon_months} months" + (
-        f", plan {target:,.0f} {scenario.currency}" if target is not None else ""
+        f", plan {money(target, scenario.currency)}" if target is not None else ""
     )
+    written = result.to_parquet(folder, csv=args.csv)  # written first: a full disk fails before any output
     console.print(summary_table(result.summary(), title, scenario.currency, summary_rows()))
-    written = result.to_parquet(folder, csv=args.csv)
     console.print("wrote " + ", ".join(str(p) for p in written))
+    from ..reports.exports import Deliverables
+
+    write_exports(args, Deliverables(result=result))
     return 0
 
 

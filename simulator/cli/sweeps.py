@@ -9,9 +9,12 @@ import pandas as pd
 from rich.table import Table
 
 from ..errors import ChannelError
+from ..formatting import figure_label, key_words, money, number, points, share, value_text
+from ..reports.tables import write_csv
 from ..scenario import Scenario
 from ..sweeps import make_design, sensitivity, summarize_sweep, sweep
 from ..sweeps.design import parse_grid, parse_ranges
+from ..vocabulary import kind as figure_kind
 from .common import add_executor_args, add_scenario_args, console, fmt, load, positive_int
 
 SHOW_POINTS = 20
@@ -147,13 +150,13 @@ def _points_table(summary: pd.DataFrame, keys: list[str], scenario: Scenario, wi
         cells = [str(point), *(_value(row[k]) for k in keys)]
         cells += [fmt("revenue", row[f"revenue_last_12m_{c}"]) for c in ("mean", "p10", "p50", "p90")]
         if with_plan:
-            cells.append(f"{row.p_plan_met:.0%} [{row.p_plan_met_low:.0%}, {row.p_plan_met_high:.0%}]")
+            cells.append(f"{share(row.p_plan_met)} [{share(row.p_plan_met_low)}, {share(row.p_plan_met_high)}]")
         table.add_row(*cells)
     return table
 
 
 def _value(v: object) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
+    return value_text(v)
 
 
 def run_sensitivity_command(args: argparse.Namespace) -> int:
@@ -176,18 +179,33 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
         progress=False if args.no_progress else None,
     )
     table = Table(
-        title=f"Sensitivity of {args.kpi} ({args.method}, {len(result.samples)} points x "
-        f"{args.replications} replications)",
+        title=f"Sensitivity of {figure_label(args.kpi, scenario.currency)} ({args.method}, "
+        f"{len(result.samples)} points x {args.replications} replications)",
         title_justify="left",
         header_style="bold",
     )
+    table.add_column("what")
     table.add_column("key")
     for col in result.table.columns:
         table.add_column(col, justify="right")
     for key, row in result.table.iterrows():
-        table.add_row(str(key), *(f"{v:.3g}" for v in row))
+        table.add_row(key_words(str(key)), str(key), *(_index_cell(args.kpi, str(col), v) for col, v in row.items()))
     console.print(table)
-    result.table.to_csv(out / "sensitivity.csv")
+    write_csv(result.table, out / "sensitivity.csv", index=True)
     result.plot().savefig(out / "sensitivity.png", dpi=120)
     console.print(f"wrote {out / 'sensitivity.csv'}, {out / 'sensitivity.png'}")
     return 0
+
+
+def _index_cell(kpi: str, column: str, value: float) -> str:
+    """A sensitivity index in the kpi's terms: Morris effects (mu, mu*, sigma) are changes of the kpi, so
+    money for a money kpi (``1.2m``) and points for a share or a probability; Sobol indices are shares of
+    the variance (``0.42``)."""
+    if column.startswith(("S1", "ST", "S2")):
+        return number(value, 2)
+    kind = figure_kind(kpi)
+    if kind == "money":
+        return money(value)
+    if kind in ("share", "probability"):
+        return points(value)
+    return number(value)

@@ -25,10 +25,10 @@ import numpy as np
 
 from ..lifecycle import collaboration
 from ..lifecycle.measurement import concentration_rows
-from ..lifecycle.moves import destinations, month_hazards
+from ..lifecycle.moves import MAX_MOVES, destinations, month_hazards
 from ..lifecycle.program import ProgramSchedule, compile_program
-from ..lifecycle.recruitment import select_for_nurturing
-from ..lifecycle.revenue import growth_tables, revenue_multipliers
+from ..lifecycle.recruitment import company_signing_probability, select_for_nurturing, size_factors
+from ..lifecycle.revenue import growth_tables, ramp_factor, revenue_multipliers
 from ..scenario.schema import Scenario
 from ..vocabulary import (
     CONCENTRATION_COLUMNS,
@@ -42,6 +42,7 @@ from ..vocabulary import (
     monthly_columns,
     signed_or_earning,
 )
+from .parameters import ReplicationParameters
 from .population import NEVER, NO_DEADLINE, build_population, history_per_month
 from .streams import ReplicationStreams
 from .transitions import thresholds
@@ -54,6 +55,7 @@ FLOWS = FLOW_MOVES
 #: Every column of the monthly table after ``replication`` and ``month`` (the vocabulary's monthly figures).
 MONTHLY_COLUMNS: tuple[str, ...] = monthly_columns()
 INTEGER_COLUMNS = integer_columns()
+_GUARDED = tuple(c for c in MONTHLY_COLUMNS if c not in CONCENTRATION_COLUMNS)
 
 
 __all__ = [
@@ -95,14 +97,21 @@ class ChannelKernel:
         self.schedule = schedule if schedule is not None else compile_program(scenario)
         self.streams = ReplicationStreams(self.seed, self.replications.tolist())
         R = self.R = len(self.replications)
-        self.pop = build_population(scenario, self.streams, R)
+        self.params = ReplicationParameters.draw(scenario, self.streams, R)
+        self.pop = build_population(scenario, self.streams, R, self.params)
         lay = self.layout = self.pop.layout
         G = self.G = len(scenario.market.segments)
         W = lay.width
         self.month = 0
 
         # Per-month tables (small), built once.
-        self._drift, self._sd = growth_tables(scenario, self.schedule)
+        self._drift, self._sd = growth_tables(self.params, self.schedule)  # (1 or R, H+1, S, G)
+        e = scenario.recruitment.size_elasticity
+        self._size_factor = (
+            size_factors(self.pop.potential[:, :W], self.pop.segment[:, :W], self.params.segment("revenue_median"), e)
+            if e > 0
+            else None
+        )
         self._earn_mult = revenue_multipliers(self.schedule)
         self._row = (np.arange(R, dtype=np.int32) * (S * G))[:, None]
         # rcode = row offset + state * G + segment: one gather reads any per-(r, s, g) table.
@@ -173,20 +182,30 @@ class ChannelKernel:
         share = collaboration.collaborating_share(
             self.counts[:, State.ACTIVE].sum(1), self.counts[:, State.COLLABORATING].sum(1)
         )
-        cum = thresholds(month_hazards(scn, self.schedule, m, share))  # (R, S, G, MAX_MOVES)
+        cum = thresholds(month_hazards(self.params, self.schedule, m, share))  # (R, S, G, MAX_MOVES)
         leave = np.ascontiguousarray(cum[..., -1]).ravel()
 
         # 3. Who moves: a random move, or a nurture period / activation window running out.
         u = self.streams.uniform(self._u[:, :K], m)
-        moving = u < leave.take(rcode)
+        threshold = leave.take(rcode)
+        if self._size_factor is not None:  # who is hard to win: each nurtured prospect signs at its own rate
+            nurtured = np.nonzero(state[:, :K] == State.NURTURING)
+            threshold[nurtured] = company_signing_probability(
+                self.params,
+                self.schedule.multiplier[m],
+                nurtured[0],
+                pop.segment[nurtured],
+                self._size_factor[nurtured],
+            )
+        moving = u < threshold
         moving |= pop.deadline[:, :K] == m
         rows, cols = np.nonzero(moving)
 
         # 4. Growth by start-of-month state (non-earning states have zero drift and noise).
         if K > 0:
             z = self.streams.normal(self._z[:, :K], m)
-            drift = np.tile(self._drift[m].ravel().astype(np.float32), R)
-            sd = np.tile(self._sd[m].ravel().astype(np.float32), R)
+            drift = self._per_row(self._drift[:, m])
+            sd = self._per_row(self._sd[:, m])
             factor = sd.take(rcode)
             factor *= z
             factor += drift.take(rcode)
@@ -197,6 +216,9 @@ class ChannelKernel:
         old = state[rows, cols]
         seg = pop.segment[rows, cols]
         k = (u[rows, cols][:, None] >= cum[rows, old, seg]).sum(axis=1)
+        if self._size_factor is not None:  # nurtured: signing (move 0) below its own threshold, else its deadline
+            nurt = old == State.NURTURING
+            k[nurt] = np.where(u[rows[nurt], cols[nurt]] < threshold[rows[nurt], cols[nurt]], 0, MAX_MOVES)
         new = _DEST[old, k]
         rows = np.concatenate([rows, sel_rows])
         cols = np.concatenate([cols, sel_cols])
@@ -214,11 +236,21 @@ class ChannelKernel:
         # 6. Revenue by end-of-month state (earners were signed by the start: all within K).
         earn = np.tile(self._earn_mult[m].ravel().astype(np.float32), R)
         rev = pop.run_rate[:, :K] * earn.take(rcode)
+        act = scn.activation
+        if act.ramp_months > 0:  # recruits (first deal within the horizon) ramp up; today's partners do not
+            first_deal = pop.first_deal[:, :K]
+            ramping = (first_deal >= 1) & (m - first_deal < act.ramp_months)
+            if ramping.any():
+                rev[ramping] *= ramp_factor(m - first_deal[ramping], act.ramp_start, act.ramp_months)
         if m == self.horizon - 12:
             self._run_rate_year_ago = pop.run_rate.copy()
         self._ring[m % 12, :, :K] = rev
         self.month = m
         self._record(m, K, rev, transitions, activations, reactivations, signings_by_seg)
+
+    def _per_row(self, table: np.ndarray) -> np.ndarray:
+        """A month's ``(1 or R, S, G)`` table as float32, one ``S * G`` block per replication (gathered by rcode)."""
+        return np.ascontiguousarray(np.broadcast_to(table, (self.R, *table.shape[1:])), dtype=np.float32).ravel()
 
     def _apply(
         self,
@@ -273,7 +305,7 @@ class ChannelKernel:
         reactivations: np.ndarray,
         signings_by_seg: np.ndarray,
     ) -> None:
-        rec, scn, sched = self.record, self.scenario, self.schedule
+        rec, sched = self.record, self.schedule
         counts = self.counts
         by_state = counts.sum(axis=2)
         for s in State:
@@ -288,10 +320,11 @@ class ChannelKernel:
         rec["revenue"][:, m] = revenue
         rec["revenue_t12m"][:, m] = t12.sum(axis=1, dtype=np.float64)
 
-        econ = scn.economics
+        par = self.params
         signings = rec["signings"][:, m]
-        cost_nurture = by_state[:, State.NURTURING] * econ.nurture_cost_per_month if m else 0.0
-        cost_onboarding = signings * econ.onboarding_cost
+        nurture_cost = par.per_replication("economics.nurture_cost_per_month")
+        cost_nurture = by_state[:, State.NURTURING] * nurture_cost if m else 0.0
+        cost_onboarding = signings * par.per_replication("economics.onboarding_cost")
         if sched.lever_names and m > 0:
             rev_sg = None
             if sched.has_revenue_share:
@@ -308,7 +341,7 @@ class ChannelKernel:
             self.lever_cost[:, m] = lever
         cost_program = self.lever_cost[:, m].sum(axis=1)
         cost = cost_nurture + cost_onboarding + cost_program
-        margin = econ.gross_margin * revenue
+        margin = par.per_replication("economics.gross_margin") * revenue
         rec["margin"][:, m] = margin
         rec["cost_nurture"][:, m] = cost_nurture
         rec["cost_onboarding"][:, m] = cost_onboarding
@@ -322,8 +355,10 @@ class ChannelKernel:
                 rec[col][:, m] = -1
             for col in CONCENTRATION_COLUMNS:
                 rec[col][:, m] = np.nan
+            self._check_finite(m)
             return
         conc = concentration_rows(t12, self.signed_or_earning(t12))
+        self._check_finite(m)
         rec["earning_partners"][:, m] = conc["n"]
         rec["signed_partners"][:, m] = conc["n_all"]
         rec["top20_share"][:, m] = conc["top_share"]
@@ -331,6 +366,14 @@ class ChannelKernel:
         rec["hhi"][:, m] = conc["hhi"]
         rec["top20_share_all"][:, m] = conc["top_share_all"]
         rec["gini_all"][:, m] = conc["gini_all"]
+
+    def _check_finite(self, m: int) -> None:
+        """The one guard where results are made: every figure of the month is finite (concentration
+        is NaN only when no partner earns). Scenario bounds make this hold; a breach is a bug."""
+        for col in _GUARDED:
+            values = self.record[col][:, m]
+            if values.dtype.kind == "f" and not np.isfinite(values).all():
+                raise FloatingPointError(f"the engine computed a non-finite {col} in month {m}")
 
     # -- views for results and the Mesa model ------------------------------
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..lifecycle import recruitment
-from ..lifecycle.revenue import log_potential_moments
+from ..lifecycle.revenue import mixture_moments
 from ..lifecycle.states import CHANNEL_STATES, EARNING, State
 from ..scenario.schema import Scenario
+from .parameters import ReplicationParameters
 from .streams import Purpose, ReplicationStreams
 
 NEVER = np.int16(np.iinfo(np.int16).min)  # month sentinel: not signed / no first deal (months may be < 0)
@@ -68,8 +69,12 @@ class Layout:
                 for g, count in enumerate(largest_remainder(ch.count(state), ch_shares)):
                     states += [int(state)] * int(count)
                     segs += [g] * int(count)
-        per_seg = largest_remainder(scenario.market.prospects, shares)
-        prospect_segment = np.repeat(np.arange(len(shares), dtype=np.int8), per_seg)
+        if scenario.market.prospect_list is not None:  # the vendor's own prospects, in the list's order
+            index = {name: g for g, name in enumerate(scenario.segment_names)}
+            prospect_segment = np.array([index[g] for g in scenario.market.prospect_list.segment], dtype=np.int8)
+        else:
+            per_seg = largest_remainder(scenario.market.prospects, shares)
+            prospect_segment = np.repeat(np.arange(len(shares), dtype=np.int8), per_seg)
         partners = len(states)
         companies = partners + scenario.market.prospects
         reach = scenario.recruitment.nurture_per_month * scenario.horizon_months
@@ -140,23 +145,33 @@ def fit_order(fit: np.ndarray, reachable: int) -> np.ndarray:
     return np.concatenate([ranked, rest], axis=1)
 
 
-def build_population(scenario: Scenario, streams: ReplicationStreams, reps: int) -> Population:
+def build_population(
+    scenario: Scenario, streams: ReplicationStreams, reps: int, params: ReplicationParameters | None = None
+) -> Population:
     """Draw potentials and fit scores and lay out today's channel and the market."""
     lay = Layout.of(scenario)
     P, N, W = lay.partners, lay.companies, lay.width
-    segs = list(scenario.market.segments.values())
-    mu = np.log([s.revenue_median for s in segs])
-    sigma = np.array([s.revenue_sigma for s in segs])
+    params = params if params is not None else ReplicationParameters(scenario, {}, reps)
+    # (1, G), or (R, G) when a segment's potential is uncertain
+    mu = np.atleast_2d(np.log(params.segment("revenue_median")))
+    sigma = np.atleast_2d(params.segment("revenue_sigma"))
 
     z_channel = streams.normal(np.empty((reps, P)), 0, Purpose.CHANNEL_POTENTIAL)
-    log_pot_channel = mu[lay.channel_segment] + sigma[lay.channel_segment] * z_channel
+    log_pot_channel = mu[:, lay.channel_segment] + sigma[:, lay.channel_segment] * z_channel
 
     z_prospect = streams.normal(np.empty((reps, N - P)), 0, Purpose.PROSPECT_POTENTIAL)
     noise = streams.normal(np.empty((reps, N - P)), 0, Purpose.FIT_NOISE)
     pseg = lay.prospect_segment
-    log_pot_prospect = mu[pseg] + sigma[pseg] * z_prospect
-    mean, sd = log_potential_moments(scenario)
-    fit = recruitment.fit_scores(log_pot_prospect, mean, sd, scenario.recruitment.scoring_accuracy, noise)
+    mean, sd = mixture_moments(params.segment("share"), mu, sigma)
+    accuracy = params.value("recruitment.scoring_accuracy")
+    listed = scenario.market.prospect_list
+    if listed is None:
+        log_pot_prospect = mu[:, pseg] + sigma[:, pseg] * z_prospect
+        fit = recruitment.fit_scores(log_pot_prospect, mean[:, None], sd[:, None], accuracy, noise)
+    else:
+        # The vendor's scores are known; each prospect's potential is drawn given its score.
+        fit = np.broadcast_to(np.asarray(listed.fit_score, dtype=np.float64), (reps, N - P))
+        log_pot_prospect = recruitment.potential_given_score(fit, mu[:, pseg], sigma[:, pseg], accuracy, z_prospect)
     order = fit_order(fit, lay.width - P)
 
     segment = np.empty((reps, N), np.int8)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,23 +137,32 @@ class SimulationResult:
 
     def to_parquet(self, folder: str | Path, csv: bool = False) -> list[Path]:
         """Write ``monthly``, ``partners`` and ``lever_costs`` (Parquet, and CSV if asked)."""
+        from ..sweeps.storage import atomic_write_bytes
+
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         written = []
         tables = {"monthly": self.monthly, "partners": self.partners, "lever_costs": self.lever_costs}
         for name, table in tables.items():
             if table is None:
                 continue
             path = folder / f"{name}.parquet"
-            table.to_parquet(path, index=False)
+            buffer = io.BytesIO()
+            table.to_parquet(buffer, index=False)
+            try:  # a temporary file renamed into place: a full disk leaves no truncated table behind
+                folder.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(path, buffer.getvalue())
+            except OSError as exc:
+                raise ChannelError(f"cannot write {path}: {exc.strerror or exc}") from None
             written.append(path)
             if csv:
-                table.to_csv(folder / f"{name}.csv", index=False)
+                from ..reports.tables import write_csv  # formula-like text neutralised, written atomically
+
+                write_csv(table, folder / f"{name}.csv")
                 written.append(folder / f"{name}.csv")
         return written
 
 
-@validate_arguments(replications=REPLICATIONS, seed=SEED, partners=FLAG, concentration=FLAG)
+@validate_arguments(replications=REPLICATIONS, seed=SEED, partners=FLAG, concentration=FLAG, uncertainty=FLAG)
 def simulate(
     scenario: ScenarioLike,
     replications: int | Iterable[int] = 100,
@@ -160,6 +170,7 @@ def simulate(
     *,
     partners: bool = True,
     concentration: bool = True,
+    uncertainty: bool = True,
     **overrides: object,
 ) -> SimulationResult:
     """Simulate a scenario: ``replications`` Monte Carlo runs from ``seed``.
@@ -170,8 +181,13 @@ def simulate(
     however many others run beside it. ``partners=False`` skips the
     per-partner scorecard (saves memory on very large runs);
     ``concentration=False`` skips the monthly concentration measures (NaN).
+    With an ``uncertainty:`` section each replication draws its own values of
+    the listed keys; ``uncertainty=False`` leaves the section out (the future's
+    noise alone).
     """
     scn = load_scenario(scenario, **overrides) if overrides or not isinstance(scenario, Scenario) else scenario
+    if not uncertainty:
+        scn = scn.without_uncertainty()
     reps = replications
     check_result_memory(scn, reps.size, partners)
     monthly, scorecards, levers, kpis = [], [], [], []
@@ -303,8 +319,16 @@ def kpi_table(replications: np.ndarray, columns: Mapping[str, np.ndarray], scena
         if f.name == "plan_met":
             continue
         out[f.name] = f.compute(columns) if f.compute is not None else _REDUCE[f.reduce](columns[f.source])
-    if scenario.plan.revenue_target is not None:
-        out["plan_met"] = out["revenue_last_12m"] >= scenario.plan.revenue_target
+    plan = scenario.plan
+    if plan.revenue_targets:  # one target per plan year: revenue of year y is the trailing 12 months at 12 y
+        met = np.ones(out["replication"].size, bool)
+        for y, target in enumerate(plan.revenue_targets, start=1):
+            out[f"revenue_year_{y}"] = columns["revenue_t12m"][:, 12 * y]
+            out[f"plan_met_year_{y}"] = out[f"revenue_year_{y}"] >= target
+            met &= out[f"plan_met_year_{y}"]
+        out["plan_met"] = met  # every year met
+    elif plan.revenue_target is not None:
+        out["plan_met"] = out["revenue_last_12m"] >= plan.revenue_target
     return pd.DataFrame(out)
 
 
@@ -328,6 +352,11 @@ def summarize(kpis: pd.DataFrame, figures: Iterable[str] | None = None) -> pd.Da
     if "plan_met" in kpis and "p_plan_met" in wanted:
         p = float(kpis["plan_met"].mean())
         table.loc["p_plan_met"] = [p, np.nan, np.nan, np.nan]
+        for col in (c for c in kpis.columns if c.startswith("plan_met_year_")):  # P(each year met)
+            table.loc[f"p_{col}"] = [float(kpis[col].mean()), np.nan, np.nan, np.nan]
+    if figures is None:
+        for col in (c for c in kpis.columns if c.startswith("revenue_year_")):
+            table.loc[col] = list(band_row(kpis[col].to_numpy(np.float64)).values())
     table.index.name = "figure"
     return table
 

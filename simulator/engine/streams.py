@@ -31,6 +31,7 @@ class Purpose(IntEnum):
     FIT_NOISE = 2  # month 0: scoring error of the fit score
     TRANSITION = 3  # months 1..H: one uniform per company for its move
     GROWTH = 4  # months 1..H: one normal per company for run-rate noise
+    PARAMETERS = 5  # month 0: one uniform per uncertain key (its lane), the replication's parameter values
 
 
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
@@ -50,19 +51,20 @@ class ReplicationStreams:
             state["has_uint32"] = 0
         self._gens = [np.random.Generator(bg) for bg in self._bitgens]
 
-    def _at(self, i: int, month: int, purpose: Purpose) -> np.random.Generator:
+    def _at(self, i: int, month: int, purpose: Purpose, lane: int = 0) -> np.random.Generator:
         state = self._states[i]
         counter = state["state"]["counter"]  # reused in place: this runs for every replication and month
-        counter[:2] = 0
+        counter[0] = 0
+        counter[1] = lane  # a block of its own per lane (the draws of one block only advance counter[0])
         counter[2] = month
         counter[3] = int(purpose)
         self._bitgens[i].state = state
         return self._gens[i]
 
-    def uniform(self, out: np.ndarray, month: int, purpose: Purpose = Purpose.TRANSITION) -> np.ndarray:
+    def uniform(self, out: np.ndarray, month: int, purpose: Purpose = Purpose.TRANSITION, lane: int = 0) -> np.ndarray:
         """Fill ``out`` (replications x companies, float32) with U[0, 1) draws."""
         for i in range(out.shape[0]):
-            self._at(i, month, purpose).random(out=out[i], dtype=out.dtype)
+            self._at(i, month, purpose, lane).random(out=out[i], dtype=out.dtype)
         return out
 
     def normal(self, out: np.ndarray, month: int, purpose: Purpose = Purpose.GROWTH) -> np.ndarray:

@@ -18,11 +18,11 @@ from .rates import RATE_INDEX
 from .states import State
 
 if TYPE_CHECKING:
-    from ..scenario.schema import Scenario
+    from ..engine.parameters import ReplicationParameters
 
 
-def first_deal_hazard(scenario: Scenario, lever: np.ndarray) -> np.ndarray:
-    """Monthly first-deal hazard per segment."""
-    segment = np.array([s.activation_multiplier for s in scenario.market.segments.values()])
+def first_deal_hazard(params: ReplicationParameters, lever: np.ndarray) -> np.ndarray:
+    """Monthly first-deal hazard per segment (and replication, with uncertain parameters)."""
+    segment = params.segment("activation_multiplier")
     m = lever[RATE_INDEX["activation.monthly_probability"], State.SIGNED]
-    return scale(hazard(scenario.activation.monthly_probability), segment * m)
+    return scale(hazard(params.value("activation.monthly_probability")), segment * m)

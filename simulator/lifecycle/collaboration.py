@@ -19,7 +19,7 @@ from .rates import RATE_INDEX
 from .states import State
 
 if TYPE_CHECKING:
-    from ..scenario.schema import Scenario
+    from ..engine.parameters import ReplicationParameters
 
 
 def collaborating_share(active: np.ndarray, collaborating: np.ndarray) -> np.ndarray:
@@ -28,14 +28,13 @@ def collaborating_share(active: np.ndarray, collaborating: np.ndarray) -> np.nda
     return np.divide(collaborating, earning, out=np.zeros(np.shape(earning)), where=earning > 0)
 
 
-def adoption_hazard(scenario: Scenario, lever: np.ndarray, share: np.ndarray) -> np.ndarray:
+def adoption_hazard(params: ReplicationParameters, lever: np.ndarray, share: np.ndarray) -> np.ndarray:
     """Adoption hazard per replication and segment: ``(replications, segments)``."""
-    c = scenario.collaboration
     m = lever[RATE_INDEX["collaboration.adoption_probability"], State.ACTIVE]
-    peer = 1.0 + c.peer_effect * np.asarray(share, dtype=np.float64)[:, None]
-    return scale(hazard(c.adoption_probability), m[None, :] * peer)
+    peer = 1.0 + params.value("collaboration.peer_effect") * np.asarray(share, dtype=np.float64)[:, None]
+    return scale(hazard(params.value("collaboration.adoption_probability")), m[None, :] * peer)
 
 
-def lapse_hazard(scenario: Scenario, lever: np.ndarray) -> np.ndarray:
+def lapse_hazard(params: ReplicationParameters, lever: np.ndarray) -> np.ndarray:
     m = lever[RATE_INDEX["collaboration.lapse_probability"], State.COLLABORATING]
-    return scale(hazard(scenario.collaboration.lapse_probability), m)
+    return scale(hazard(params.value("collaboration.lapse_probability")), m)

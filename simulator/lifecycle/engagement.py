@@ -17,24 +17,24 @@ from .rates import RATE_INDEX
 from .states import State
 
 if TYPE_CHECKING:
-    from ..scenario.schema import Scenario
+    from ..engine.parameters import ReplicationParameters
 
 
-def _scaled(p: float, lever: np.ndarray, key: str, state: State) -> np.ndarray:
-    return scale(hazard(p), lever[RATE_INDEX[key], state])
+def _scaled(params: ReplicationParameters, lever: np.ndarray, key: str, state: State) -> np.ndarray:
+    return scale(hazard(params.value(key)), lever[RATE_INDEX[key], state])
 
 
-def dormancy_hazard(scenario: Scenario, lever: np.ndarray, state: State) -> np.ndarray:
-    return _scaled(scenario.churn.dormancy_probability, lever, "churn.dormancy_probability", state)
+def dormancy_hazard(params: ReplicationParameters, lever: np.ndarray, state: State) -> np.ndarray:
+    return _scaled(params, lever, "churn.dormancy_probability", state)
 
 
-def exit_hazard(scenario: Scenario, lever: np.ndarray, state: State) -> np.ndarray:
-    return _scaled(scenario.churn.exit_probability, lever, "churn.exit_probability", state)
+def exit_hazard(params: ReplicationParameters, lever: np.ndarray, state: State) -> np.ndarray:
+    return _scaled(params, lever, "churn.exit_probability", state)
 
 
-def reactivation_hazard(scenario: Scenario, lever: np.ndarray) -> np.ndarray:
-    return _scaled(scenario.churn.reactivation_probability, lever, "churn.reactivation_probability", State.DORMANT)
+def reactivation_hazard(params: ReplicationParameters, lever: np.ndarray) -> np.ndarray:
+    return _scaled(params, lever, "churn.reactivation_probability", State.DORMANT)
 
 
-def dormant_exit_hazard(scenario: Scenario, lever: np.ndarray) -> np.ndarray:
-    return _scaled(scenario.churn.dormant_exit_probability, lever, "churn.dormant_exit_probability", State.DORMANT)
+def dormant_exit_hazard(params: ReplicationParameters, lever: np.ndarray) -> np.ndarray:
+    return _scaled(params, lever, "churn.dormant_exit_probability", State.DORMANT)

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+# The lognormal closed forms live with the model's other closed forms; imported here under their old names.
+from ..analytic import lognormal_gini as lognormal_gini
+from ..analytic import lognormal_top_share as lognormal_top_share
+
 
 def concentration_rows(values: np.ndarray, member: np.ndarray, q: float = 0.2) -> dict[str, np.ndarray]:
     """Concentration of each row among earning members and among all members.
@@ -68,7 +72,8 @@ def _top_share(y: np.ndarray, n: np.ndarray, total: np.ndarray, q: float) -> np.
     top = np.where(cols[None, :] < whole[:, None], y, 0).sum(axis=1, dtype=np.float64)
     nxt = np.take_along_axis(y, np.minimum(whole, y.shape[1] - 1)[:, None], axis=1)[:, 0]
     top = top + frac * np.where(whole < n, nxt, 0.0)
-    return np.where((n > 0) & (total > 0), top / total, np.nan)
+    # A share of a total is at most 1; summing in another order must not make it 1 + 1e-16.
+    return np.where((n > 0) & (total > 0), np.minimum(top / total, 1.0), np.nan)
 
 
 def _gini(n: np.ndarray, weighted: np.ndarray, total: np.ndarray) -> np.ndarray:
@@ -130,17 +135,3 @@ def share_earning_nothing(values: np.ndarray | list[float]) -> float:
     """Share of the given partners whose revenue is zero."""
     v = _as_row(values)[0]
     return float((v == 0).mean()) if v.size else float("nan")
-
-
-def lognormal_top_share(sigma: float, q: float = 0.2) -> float:
-    """Closed form for a lognormal population: ``Phi(sigma + Phi^-1(q))``."""
-    from scipy import stats
-
-    return float(stats.norm.cdf(sigma + stats.norm.ppf(q)))
-
-
-def lognormal_gini(sigma: float) -> float:
-    """Closed form Gini of a lognormal population: ``2 Phi(sigma / sqrt 2) - 1``."""
-    from scipy import stats
-
-    return float(2 * stats.norm.cdf(sigma / np.sqrt(2)) - 1)

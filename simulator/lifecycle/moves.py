@@ -17,7 +17,7 @@ from ..vocabulary import DEADLINE_MOVES, MAX_MOVES, MOVES, N_STATES, State
 from . import activation, collaboration, engagement, recruitment
 
 if TYPE_CHECKING:
-    from ..scenario.schema import Scenario
+    from ..engine.parameters import ReplicationParameters
     from .program import ProgramSchedule
 
 
@@ -32,24 +32,24 @@ def destinations() -> np.ndarray:
 
 
 def month_hazards(
-    scenario: Scenario, schedule: ProgramSchedule, month: int, collaborating_share: np.ndarray
+    params: ReplicationParameters, schedule: ProgramSchedule, month: int, collaborating_share: np.ndarray
 ) -> np.ndarray:
     """Hazards of every move in ``month``: ``(replications, states, segments, MAX_MOVES)``.
 
     ``collaborating_share`` is, per replication, the share of revenue-earning
     partners that collaborate at the start of the month (the peer effect).
     """
-    n_seg = len(scenario.market.segments)
+    n_seg = len(params.scenario.market.segments)
     reps = collaborating_share.shape[0]
     h = np.zeros((reps, N_STATES, n_seg, MAX_MOVES))
     lever = schedule.multiplier[month]
-    h[:, State.NURTURING, :, 0] = recruitment.signing_hazard(scenario, lever)
-    h[:, State.SIGNED, :, 0] = activation.first_deal_hazard(scenario, lever)
+    h[:, State.NURTURING, :, 0] = recruitment.signing_hazard(params, lever)
+    h[:, State.SIGNED, :, 0] = activation.first_deal_hazard(params, lever)
     for state in (State.ACTIVE, State.COLLABORATING):
-        h[:, state, :, 0] = engagement.dormancy_hazard(scenario, lever, state)
-        h[:, state, :, 1] = engagement.exit_hazard(scenario, lever, state)
-    h[:, State.ACTIVE, :, 2] = collaboration.adoption_hazard(scenario, lever, collaborating_share)
-    h[:, State.COLLABORATING, :, 2] = collaboration.lapse_hazard(scenario, lever)
-    h[:, State.DORMANT, :, 0] = engagement.reactivation_hazard(scenario, lever)
-    h[:, State.DORMANT, :, 1] = engagement.dormant_exit_hazard(scenario, lever)
+        h[:, state, :, 0] = engagement.dormancy_hazard(params, lever, state)
+        h[:, state, :, 1] = engagement.exit_hazard(params, lever, state)
+    h[:, State.ACTIVE, :, 2] = collaboration.adoption_hazard(params, lever, collaborating_share)
+    h[:, State.COLLABORATING, :, 2] = collaboration.lapse_hazard(params, lever)
+    h[:, State.DORMANT, :, 0] = engagement.reactivation_hazard(params, lever)
+    h[:, State.DORMANT, :, 1] = engagement.dormant_exit_hazard(params, lever)
     return h

@@ -126,6 +126,26 @@ def rate_multiplier_range(
     return float(low), float(high)
 
 
+#: Levers may scale the revenue partners earn by at most this factor (stacked uplifts included).
+MAX_REVENUE_UPLIFT = 1000.0
+
+
+def check_levers(scenario: Scenario) -> None:
+    """Refuse stacked lever effects the engine cannot represent: growth beyond its cap, uplifts beyond
+    ``MAX_REVENUE_UPLIFT``. A pure function of the levers, cheap enough for every override."""
+    check_growth(scenario)
+    for state in RATES["revenue.uplift"].states:
+        _, high = rate_multiplier_range(
+            scenario.program.levers, scenario.segment_names, scenario.horizon_months, "revenue.uplift", state
+        )
+        if high > MAX_REVENUE_UPLIFT:
+            raise ScenarioError(
+                f"levers scale the revenue of {state.label} partners by {high:.3g} (revenue.uplift effects "
+                f"times intensities, stacked); at most {MAX_REVENUE_UPLIFT:g} is allowed",
+                "program.levers",
+            )
+
+
 def check_growth(scenario: Scenario) -> None:
     """Refuse levers that push a growth rate beyond what the engine can represent (no tables compiled)."""
     for key, state in GROWTH_RATES:

@@ -14,36 +14,89 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..analytic import monthly_signing_probability as monthly_signing_probability  # its closed form's home
 from .rates import RATE_INDEX
 from .states import State
 
 if TYPE_CHECKING:
-    from ..scenario.schema import Scenario
+    from ..engine.parameters import ReplicationParameters
 
 
-def signing_hazard(scenario: Scenario, lever: np.ndarray) -> np.ndarray:
-    """Monthly hazard of signing with us, per segment.
+def signing_hazard(params: ReplicationParameters, lever: np.ndarray) -> np.ndarray:
+    """Monthly hazard of signing with us, per segment (and replication, with uncertain parameters).
 
     Levers scale the hazard of ``win_share`` (a probability), then each of the
     ``vendor_signings_per_year`` signings is ours with that share:
     ``h = signings_per_year * win_share / 12``.
     """
-    w = scenario.recruitment.win_share
+    w = params.value("recruitment.win_share")
     m = lever[RATE_INDEX["recruitment.win_share"], State.NURTURING]
     win = 1.0 - np.power(1.0 - w, m)
-    return scenario.market.vendor_signings_per_year * win / 12.0
+    return params.value("market.vendor_signings_per_year") * win / 12.0
 
 
-def monthly_signing_probability(scenario: Scenario) -> float:
-    """``1 - exp(-signings_per_year * win_share / 12)``, without levers."""
-    r = scenario.recruitment
-    return float(-np.expm1(-scenario.market.vendor_signings_per_year * r.win_share / 12.0))
+def size_factors(potential: np.ndarray, segment: np.ndarray, median: np.ndarray, elasticity: float) -> np.ndarray:
+    """``(potential / segment median) ** -elasticity``: how much harder (above 1: easier) each prospect is to win.
+
+    ``median`` is ``(G,)`` or ``(R, G)`` (uncertain medians); the result has ``potential``'s shape, float32.
+    """
+    med = np.atleast_2d(median)
+    seg_median = np.take_along_axis(np.broadcast_to(med, (potential.shape[0], med.shape[1])), segment, axis=1)
+    return np.power(potential / seg_median, -elasticity).astype(np.float32)
 
 
-def fit_scores(log_potential: np.ndarray, mean: float, sd: float, accuracy: float, noise: np.ndarray) -> np.ndarray:
-    """Observed fit scores with correlation ``accuracy`` to log potential."""
-    z = (log_potential - mean) / sd if sd > 0 else np.zeros_like(log_potential)
-    return accuracy * z + np.sqrt(max(0.0, 1.0 - accuracy**2)) * noise
+def company_signing_probability(
+    params: ReplicationParameters,
+    lever: np.ndarray,
+    rows: np.ndarray,
+    segment: np.ndarray,
+    factor: np.ndarray,
+) -> np.ndarray:
+    """Monthly probability that each listed nurtured company signs with us, its size factor included.
+
+    The factor scales the hazard of ``win_share`` with the levers (``1 - (1 - w) ** (m f)``); each of
+    the ``vendor_signings_per_year`` signings is then ours with that share.
+    """
+    w = np.broadcast_to(np.asarray(params.value("recruitment.win_share"), np.float64).reshape(-1), (params.R,))
+    v = np.broadcast_to(
+        np.asarray(params.value("market.vendor_signings_per_year"), np.float64).reshape(-1), (params.R,)
+    )
+    m = lever[RATE_INDEX["recruitment.win_share"], State.NURTURING][segment]
+    win = 1.0 - np.power(1.0 - w[rows], m * factor)
+    return -np.expm1(-v[rows] * win / 12.0)
+
+
+def fit_scores(
+    log_potential: np.ndarray,
+    mean: float | np.ndarray,
+    sd: float | np.ndarray,
+    accuracy: float | np.ndarray,
+    noise: np.ndarray,
+) -> np.ndarray:
+    """Observed fit scores with correlation ``accuracy`` to log potential (arrays broadcast per replication)."""
+    sd = np.asarray(sd, dtype=np.float64)
+    z = np.where(sd > 0, (log_potential - mean) / np.where(sd > 0, sd, 1.0), 0.0)
+    return accuracy * z + np.sqrt(np.maximum(0.0, 1.0 - np.square(accuracy))) * noise
+
+
+def potential_given_score(
+    fit: np.ndarray,
+    mean: float | np.ndarray,
+    sd: float | np.ndarray,
+    accuracy: float | np.ndarray,
+    noise: np.ndarray,
+) -> np.ndarray:
+    """Log potentials drawn given observed fit scores (a prospect list): the other side of :func:`fit_scores`.
+
+    With the scores standardised over the list (``f``), a score correlated at ``a`` with the standardised
+    log potential ``z`` gives ``z | f ~ N(a f, 1 - a^2)``; the log potential is ``mean + sd * z`` with the
+    prospect's segment's ``mean`` (log median) and ``sd`` (sigma). ``noise`` is standard normal.
+    """
+    f = np.asarray(fit, dtype=np.float64)
+    spread = f.std(axis=-1, keepdims=True)
+    f_std = np.where(spread > 0, (f - f.mean(axis=-1, keepdims=True)) / np.where(spread > 0, spread, 1.0), 0.0)
+    z = accuracy * f_std + np.sqrt(np.maximum(0.0, 1.0 - np.square(accuracy))) * noise
+    return mean + sd * z
 
 
 def select_for_nurturing(

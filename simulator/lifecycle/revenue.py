@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .rates import RATE_INDEX
-from .states import EARNING, N_STATES, State
+from .rates import GROWTH_RATES, RATE_INDEX
+from .states import EARNING, N_STATES
 
 if TYPE_CHECKING:
+    from ..engine.parameters import ReplicationParameters
     from ..scenario.schema import Scenario
     from .program import ProgramSchedule
 
@@ -26,36 +27,54 @@ if TYPE_CHECKING:
 def log_potential_moments(scenario: Scenario) -> tuple[float, float]:
     """Mean and standard deviation of log potential over the market's segment mixture."""
     segs = list(scenario.market.segments.values())
-    shares = np.array([s.share for s in segs])
-    mu = np.log([s.revenue_median for s in segs])
-    sigma = np.array([s.revenue_sigma for s in segs])
-    mean = float(shares @ mu)
-    var = float(shares @ (sigma**2 + (mu - mean) ** 2))
-    return mean, float(np.sqrt(var))
+    mean, sd = mixture_moments(
+        np.array([s.share for s in segs]),
+        np.log([s.revenue_median for s in segs]),
+        np.array([s.revenue_sigma for s in segs]),
+    )
+    return float(mean), float(sd)
 
 
-def growth_tables(scenario: Scenario, schedule: ProgramSchedule) -> tuple[np.ndarray, np.ndarray]:
-    """Monthly log-drift and noise sd of run-rates: two ``(H+1, states, segments)`` arrays.
+def mixture_moments(shares: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd of log potential over a segment mixture; ``mu``/``sigma`` are ``(G,)`` or ``(R, G)``."""
+    mean = mu @ shares
+    var = (sigma**2 + (mu - np.asarray(mean)[..., None]) ** 2) @ shares
+    return mean, np.sqrt(var)
+
+
+def growth_tables(params: ReplicationParameters, schedule: ProgramSchedule) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly log-drift and noise sd of run-rates: two ``(1 or R, H+1, states, segments)`` arrays.
 
     The monthly factor is ``exp(drift + sd * Z)`` with ``Z ~ N(0, 1)``, where
     ``drift = ln(1 + g) / 12 - sd**2 / 2`` makes the noise mean-one, so twelve
-    months grow by ``1 + g`` in expectation.
+    months grow by ``1 + g`` in expectation. The first axis has one row per
+    replication when a growth rate or the volatility is uncertain, else one.
     """
-    g = scenario.growth
+    scenario = params.scenario
+    keys = [key for key, _ in GROWTH_RATES] + ["growth.volatility"]
+    rows = params.R if any(k in params.drawn for k in keys) else 1
     n_seg = len(scenario.market.segments)
     months = scenario.horizon_months + 1
-    drift = np.zeros((months, N_STATES, n_seg))
-    sd = np.zeros((months, N_STATES, n_seg))
-    monthly_sd = g.volatility / np.sqrt(12.0)
-    for state, key, base in (
-        (State.ACTIVE, "growth.active", g.active),
-        (State.COLLABORATING, "growth.collaborating", g.collaborating),
-    ):
-        rate = base * schedule.multiplier[:, RATE_INDEX[key], state]
-        drift[:, state] = np.log1p(rate) / 12.0 - monthly_sd**2 / 2.0
-        sd[:, state] = monthly_sd
-    drift[0] = sd[0] = 0.0  # month 0 is the starting channel: no growth step
+    drift = np.zeros((rows, months, N_STATES, n_seg))
+    sd = np.zeros((rows, months, N_STATES, n_seg))
+    monthly_sd = np.broadcast_to(np.asarray(params.value("growth.volatility")), (rows, 1))[:, :, None] / np.sqrt(12.0)
+    for key, state in GROWTH_RATES:
+        base = np.broadcast_to(np.asarray(params.value(key)), (rows, 1))[:, :, None]  # (rows, 1, 1)
+        rate = base * schedule.multiplier[None, :, RATE_INDEX[key], state]  # (rows, H+1, G)
+        drift[:, :, state] = np.log1p(rate) / 12.0 - monthly_sd**2 / 2.0
+        sd[:, :, state] = monthly_sd
+    drift[:, 0] = sd[:, 0] = 0.0  # month 0 is the starting channel: no growth step
     return drift, sd
+
+
+def ramp_factor(months_since_first_deal: np.ndarray, start: float, months: int) -> np.ndarray:
+    """Share of its run-rate a recruit earns ``k`` months after its first deal (``k = 0``: that month).
+
+    ``start + (1 - start) * k / months`` until ``k = months``, then 1: a straight line from
+    ``activation.ramp_start`` to the full run-rate over ``activation.ramp_months``.
+    """
+    k = np.asarray(months_since_first_deal, dtype=np.float32)
+    return np.minimum(np.float32(start) + np.float32(1.0 - start) * k / np.float32(months), np.float32(1.0))
 
 
 def revenue_multipliers(schedule: ProgramSchedule) -> np.ndarray:

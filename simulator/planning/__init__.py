@@ -22,9 +22,10 @@ from .concentration import (
 )
 from .decisions import sizable_keys
 from .scorecard import ScorecardResult, partner_scorecard, scorecard
-from .sizing import DEFAULT_REPLICATIONS, SizingResult, size_recruitment
+from .sizing import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, SizingResult, size_recruitment
 
 __all__ = [
+    "DEFAULT_MAX_REPLICATIONS",
     "DEFAULT_REPLICATIONS",
     "CapacityResult",
     "CompareResult",

@@ -86,7 +86,7 @@ class CapacityResult:
         return table
 
 
-@validate_arguments(replications=REPLICATIONS, seed=SEED, confidence=CONFIDENCE, partners=FLAG)
+@validate_arguments(replications=REPLICATIONS, seed=SEED, confidence=CONFIDENCE, partners=FLAG, uncertainty=FLAG)
 def capacity(
     scenario: ScenarioLike,
     replications: int = 200,
@@ -95,6 +95,7 @@ def capacity(
     target: float | None = None,
     confidence: float | None = None,
     partners: bool = True,
+    uncertainty: bool = True,
     **overrides: object,
 ) -> CapacityResult:
     """Today's channel with recruitment off: revenue trajectory, growth, P(plan met) and the gap.
@@ -109,7 +110,7 @@ def capacity(
     give P(plan met) without recruiting and the gap: target minus revenue of
     the last 12 months (positive when short).
     """
-    base = as_scenario(scenario, overrides)
+    base = as_scenario(scenario, overrides, uncertainty)
     scn = base.override(recruitment__nurture_per_month=0, name=f"{base.name} (no recruitment)")
     goal = check_target(target, scn) if target is not None or scn.plan.revenue_target is not None else None
     conf = check_confidence(confidence, scn)

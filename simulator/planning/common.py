@@ -17,11 +17,17 @@ from ..stats import QUANTILES, band_row
 __all__ = ["QUANTILES", "as_scenario", "band_row", "bands", "check_confidence", "check_target"]
 
 
-def as_scenario(scenario: ScenarioLike, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """A :class:`Scenario` from a Scenario, a YAML path or a dict, with ``section__key`` overrides."""
-    if isinstance(scenario, Scenario) and not overrides:
-        return scenario
-    return load_scenario(scenario, **dict(overrides or {}))
+def as_scenario(
+    scenario: ScenarioLike, overrides: Mapping[str, Any] | None = None, uncertainty: bool = True
+) -> Scenario:
+    """A :class:`Scenario` from a Scenario, a YAML path or a dict, with ``section__key`` overrides
+    (and without its ``uncertainty:`` section when ``uncertainty`` is False)."""
+    scn = (
+        scenario
+        if isinstance(scenario, Scenario) and not overrides
+        else load_scenario(scenario, **dict(overrides or {}))
+    )
+    return scn if uncertainty else scn.without_uncertainty()
 
 
 def check_target(target: float | None, scenario: Scenario, what: str = "this answer") -> float:

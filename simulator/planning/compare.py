@@ -52,6 +52,41 @@ class CompareResult:
     differences: pd.DataFrame
     trajectory: pd.DataFrame
     changes: pd.DataFrame
+    returns_per_replication: pd.DataFrame | None = None
+
+    @property
+    def returns(self) -> pd.DataFrame:
+        """What the change returns, B against A over the horizon, one row per figure.
+
+        ``incremental_contribution`` and ``incremental_cost``: sums of the paired monthly differences.
+        ``roi``: incremental contribution / incremental cost (the mean is the ratio of the means, the
+        interval that of the replications where the change costs more). ``npv``: the monthly
+        contribution differences discounted at ``economics.discount_rate`` a year (B's rate).
+        ``payback_month``: the first month the cumulative paired contribution difference is positive;
+        replications that never pay back within the horizon count as beyond it, and ``p_paid_back``
+        says how many do. Columns: ``mean``, ``p05``/``p95`` (the 90% paired interval) and
+        ``p10``/``p50``/``p90``.
+        """
+        per = self.returns_per_replication
+        rows = {}
+        for name in ("incremental_contribution", "incremental_cost", "roi", "npv", "payback_month"):
+            x = per[name].to_numpy(np.float64)
+            finite = x[np.isfinite(x)]
+            row = {"mean": float(finite.mean()) if finite.size else np.nan}
+            if name == "roi":  # the programme's ROI: total incremental contribution over total incremental cost
+                spent = float(per["incremental_cost"].mean())
+                row["mean"] = float(per["incremental_contribution"].mean()) / spent if spent > 0 else np.nan
+            for label, q in (("p05", 0.05), ("p10", 0.1), ("p50", 0.5), ("p90", 0.9), ("p95", 0.95)):
+                if name == "payback_month":  # never paid back is beyond the horizon (inf), not missing
+                    row[label] = float(np.quantile(np.where(np.isnan(x), np.inf, x), q, method="inverted_cdf"))
+                else:
+                    row[label] = float(np.quantile(finite, q)) if finite.size else np.nan
+            rows[name] = row
+        table = pd.DataFrame.from_dict(rows, orient="index")
+        table["p_paid_back"] = np.nan
+        table.loc["payback_month", "p_paid_back"] = float(np.isfinite(per["payback_month"]).mean())
+        table.index.name = "figure"
+        return table
 
     def summary(self) -> pd.DataFrame:
         """The per-figure differences table."""
@@ -63,7 +98,7 @@ class CompareResult:
         return self.changes.empty
 
 
-@validate_arguments(replications=REPLICATIONS, seed=SEED, partners=FLAG)
+@validate_arguments(replications=REPLICATIONS, seed=SEED, partners=FLAG, uncertainty=FLAG)
 def compare(
     a: ScenarioLike,
     b: ScenarioLike | None = None,
@@ -71,6 +106,7 @@ def compare(
     seed: int = 0,
     *,
     partners: bool = False,
+    uncertainty: bool = True,
     **overrides: object,
 ) -> CompareResult:
     """Run A and B on the same random draws and report their paired differences.
@@ -80,12 +116,12 @@ def compare(
     ``compare(a)`` compares A with itself and every difference is exactly 0).
     ``partners=True`` keeps each run's partner scorecard.
     """
-    scn_a = as_scenario(a)
-    scn_b = as_scenario(scn_a if b is None else b, overrides)
+    scn_a = as_scenario(a, uncertainty=uncertainty)
+    scn_b = as_scenario(scn_a if b is None else b, overrides, uncertainty)
     res_a = simulate(scn_a, replications=replications, seed=seed, partners=partners)
     res_b = simulate(scn_b, replications=replications, seed=seed, partners=partners)
     ka, kb = res_a.kpis.set_index("replication"), res_b.kpis.set_index("replication")
-    figures = [f.name for f in VOCABULARY.figures("kpis") if f.name in ka.columns and f.name in kb.columns]
+    figures = [f for f in ka.columns if f in kb.columns and VOCABULARY.get(f, "kpis") is not None]
     va = ka[figures].astype(np.float64)
     vb = kb[figures].astype(np.float64)
     diff = vb - va
@@ -108,6 +144,37 @@ def compare(
         differences=differences,
         trajectory=_trajectory(res_a, res_b),
         changes=what_changed(scn_a, scn_b),
+        returns_per_replication=paired_returns(res_a, res_b),
+    )
+
+
+def paired_returns(res_a: SimulationResult, res_b: SimulationResult) -> pd.DataFrame:
+    """Per replication, what B returns against A over the months both horizons share (see ``returns``)."""
+    months = min(res_a.scenario.horizon_months, res_b.scenario.horizon_months) + 1
+    R = res_a.replications.size
+
+    def monthly(res: SimulationResult, figure: str) -> np.ndarray:
+        return res.monthly[figure].to_numpy(np.float64).reshape(R, -1)[:, 1:months]
+
+    contribution = monthly(res_b, "contribution") - monthly(res_a, "contribution")
+    cost = monthly(res_b, "cost") - monthly(res_a, "cost")
+    inc_contribution, inc_cost = contribution.sum(axis=1), cost.sum(axis=1)
+    rate = res_b.scenario.economics.discount_rate
+    discount = (1.0 + rate) ** (-np.arange(1, months) / 12.0)
+    cumulative = np.cumsum(contribution, axis=1)
+    positive = cumulative > 0
+    payback = np.where(positive.any(axis=1), positive.argmax(axis=1) + 1.0, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roi = np.where(inc_cost > 0, inc_contribution / inc_cost, np.nan)
+    return pd.DataFrame(
+        {
+            "replication": res_a.replications,
+            "incremental_contribution": inc_contribution,
+            "incremental_cost": inc_cost,
+            "roi": roi,
+            "npv": contribution @ discount,
+            "payback_month": payback,
+        }
     )
 
 

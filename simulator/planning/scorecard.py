@@ -134,10 +134,9 @@ class ScorecardResult:
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the table as CSV (folders created as needed); return the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.table.to_csv(path, index=False)
-        return path
+        from ..reports.tables import write_csv  # formula-like text neutralised, written atomically
+
+        return write_csv(self.table, path)
 
     def summary(self) -> pd.DataFrame:
         """The scorecard table."""

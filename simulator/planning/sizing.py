@@ -38,20 +38,22 @@ import pandas as pd
 from ..engine.population import NEVER
 from ..engine.results import run_blocks
 from ..errors import ChannelError
-from ..formatting import money
+from ..formatting import decision_value, key_words, money, quantity, share, value_text
 from ..lifecycle.states import EARNING
 from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
 from ..stats import band_row, wilson_interval
 from ..sweeps.execution import execute
 from ..sweeps.executors import Workers
-from ..validation import CONFIDENCE, REPLICATIONS, SEED, WORKERS, Real, validate_arguments
+from ..validation import CONFIDENCE, FLAG, REPLICATIONS, SEED, WORKERS, Real, Whole, validate_arguments
 from .common import as_scenario, check_confidence, check_target
 from .decisions import NURTURE, Decision, resolve
 
 #: Replications per value tried: P(plan met) to about +-0.03 at 0.9 (Wilson, 95%), and
 #: ``python run.py size scenarios/baseline.yaml`` well within 20 s on two cores.
 DEFAULT_REPLICATIONS = 400
+#: Sizing adds replications near the boundary, doubling, up to this many, to pin the answer to one value.
+DEFAULT_MAX_REPLICATIONS = 4000
 #: At most this many values are tried (a bracket of 2^20 and a bisection fit easily).
 MAX_EVALUATIONS = 64
 
@@ -131,6 +133,10 @@ class Evaluation:
     def mean(self, name: str) -> float:
         return float(self.data[name].mean())
 
+    @property
+    def replications(self) -> int:
+        return int(self.data["revenue"].size)
+
 
 def _run_value_task(task: tuple[dict, int, np.ndarray]) -> dict[str, np.ndarray]:
     """One chunk of replications of one value, as a worker runs it (the scenario travels as plain data)."""
@@ -151,29 +157,40 @@ class _Evaluator:
     ) -> None:
         self.scenario, self.decision, self.seed, self.target = scenario, decision, seed, target
         self.workers = workers
+        self.reps = np.asarray(reps, dtype=np.int64)
         self.cache: dict[float, Evaluation] = {}
-        n_chunks = max(1, min(workers.parallelism, reps.size // 16))  # tiny runs are not worth a process
-        self.chunks = [c for c in np.array_split(reps, n_chunks) if c.size]
+
+    def _run(self, value: float, reps: np.ndarray) -> dict[str, np.ndarray]:
+        scn = self.decision.apply(self.scenario, value).to_dict()
+        n_chunks = max(1, min(self.workers.parallelism, reps.size // 16))  # tiny runs are not worth a process
+        chunks = [c for c in np.array_split(reps, n_chunks) if c.size]
+        parts: list[dict[str, np.ndarray]] = [{} for _ in chunks]
+        execute(
+            _run_value_task,
+            [(scn, self.seed, c) for c in chunks],
+            self.workers,
+            parts.__setitem__,
+            describe=lambda i: f"{self.decision.key} = {value:g}, replications {chunks[i][0]}-{chunks[i][-1]}",
+        )
+        return {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
 
     def __call__(self, value: float) -> Evaluation:
         value = self.decision.clip(value)
-        if value not in self.cache:
+        if value not in self.cache or self.cache[value].replications < self.reps.size:
+            if value in self.cache:  # tried on fewer replications: run only the new ones, on the same streams
+                old = self.cache[value]
+                new = self._run(value, self.reps[old.replications :])
+                old.data = {k: np.concatenate([old.data[k], new[k]]) for k in _FIELDS}
+                return old
             if len(self.cache) >= MAX_EVALUATIONS:
                 raise ChannelError(f"sizing tried {MAX_EVALUATIONS} values without settling; raise the tolerance")
-            scn = self.decision.apply(self.scenario, value).to_dict()
-            parts: list[dict[str, np.ndarray]] = [{} for _ in self.chunks]
-            execute(
-                _run_value_task,
-                [(scn, self.seed, c) for c in self.chunks],
-                self.workers,
-                parts.__setitem__,
-                describe=lambda i: (
-                    f"{self.decision.key} = {value:g}, replications {self.chunks[i][0]}-{self.chunks[i][-1]}"
-                ),
-            )
-            data = {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
-            self.cache[value] = Evaluation(value, len(self.cache) + 1, data, self.target)
+            self.cache[value] = Evaluation(value, len(self.cache) + 1, self._run(value, self.reps), self.target)
         return self.cache[value]
+
+    def add_replications(self, count: int) -> None:
+        """Run ``count`` more replications from now on (the next indices after the ones used)."""
+        start = int(self.reps.max()) + 1
+        self.reps = np.concatenate([self.reps, np.arange(start, start + count, dtype=np.int64)])
 
 
 # -- the result -----------------------------------------------------------------------
@@ -216,6 +233,8 @@ class SizingResult:
     implied: dict[str, float]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    value_range: tuple[float, float] | None = None
+    pinned: bool = False
 
     @property
     def answer(self) -> float | None:
@@ -243,20 +262,19 @@ class SizingResult:
         imp = self.implied
         if not self.reachable:
             return (
-                f"The plan is not reachable: best P(plan met) = {self.best_probability:.3f} at "
-                f"{self.decision} = {_show(self.best_value, self.integer)} (needed {self.confidence:.2f}); "
+                f"The plan is not reachable: the best value tried, {self._with(self.best_value)}, meets it in "
+                f"{share(self.best_probability)} of futures (it asks for {share(self.confidence, 0)}); "
                 f"limit: {self.limit}."
             )
         lo, hi = self.interval or (math.nan, math.nan)
-        head = f"{self.decision} = {_show(self.value, self.integer)}"
         below = (
-            f", against {self.probability_below:.3f} at {_show(self.value_below, self.integer)}"
+            f", against {share(self.probability_below)} at {_show(self.value_below, self.integer, self.decision)}"
             if self.value_below is not None
-            else f" ({_show(self.value, self.integer)} is the lowest value allowed)"
+            else f" ({_show(self.value, self.integer, self.decision)} is the lowest value allowed)"
         )
         text = (
-            f"{head}: P(plan met) = {self.probability:.3f} (95% interval {lo:.3f}-{hi:.3f}){below}, "
-            f"on the same {self.replications} replications."
+            f"{self._with(self.value).capitalize()}, the plan is met in {share(self.probability)} of futures "
+            f"(95% interval {share(lo)}-{share(hi)}){below}, on the same {self.replications:,} replications."
         )
         if self.decision == NURTURE and self.value == 0:
             return text + " Today's channel meets the plan without recruiting."
@@ -267,12 +285,19 @@ class SizingResult:
                 f" ({money(imp['program_cost_total'] + imp['recruitment_cost_total'])} {cur} over {H} months)."
             )
         return text + (
-            f" It means recruiting about {imp['signings_per_year']:.1f} partners a year"
-            f" ({imp['first_deals_per_year']:.1f} of them closing a first deal within the horizon), nurturing"
-            f" {imp['nurtured_per_year'] / 12:.1f} prospects a month, at a recruitment cost of"
+            f" It means recruiting about {quantity(round(imp['signings_per_year']))} partners a year"
+            f" ({quantity(round(imp['first_deals_per_year']))} of them closing a first deal within the horizon),"
+            f" nurturing {quantity(round(imp['nurtured_per_year'] / 12))} prospects a month, at a recruitment cost of"
             f" {money(imp['recruitment_cost_per_year'])} {cur} a year"
             f" ({money(imp['recruitment_cost_total'])} {cur} over {H} months)."
         )
+
+    def _with(self, value: float | None) -> str:
+        """``with 22 prospects nurtured a month`` / ``with the activation window at 9``."""
+        shown = _show(value, self.integer, self.decision)
+        if self.decision == NURTURE:
+            return f"with {shown} prospects nurtured a month"
+        return f"with {_the(key_words(self.decision))} at {shown}"
 
     def summary(self) -> pd.DataFrame:
         """The answer and what it implies, as ``figure -> value``."""
@@ -301,10 +326,12 @@ def _deprecated(old: str, new: str) -> None:
     warnings.warn(f"SizingResult.{old} is deprecated; use SizingResult.{new}", DeprecationWarning, stacklevel=3)
 
 
-def _show(value: float | None, integer: bool) -> str:
-    if value is None:
-        return "-"
-    return f"{int(value):,}" if integer else f"{value:.4g}"
+def _the(words: str) -> str:
+    return words if words.startswith("the ") else f"the {words}"
+
+
+def _show(value: float | None, integer: bool, key: str = "") -> str:
+    return decision_value(key, value, integer)
 
 
 # -- the search -----------------------------------------------------------------------
@@ -316,6 +343,8 @@ def _show(value: float | None, integer: bool) -> str:
     workers=WORKERS,
     confidence=CONFIDENCE,
     tolerance=Real(0.0, low_open=True, optional=True),
+    uncertainty=FLAG,
+    max_replications=Whole(1, 1_000_000),
 )
 def size_recruitment(
     scenario: ScenarioLike,
@@ -328,6 +357,8 @@ def size_recruitment(
     workers: int | None = None,
     dask: str | None = None,
     tolerance: float | None = None,
+    uncertainty: bool = True,
+    max_replications: int = DEFAULT_MAX_REPLICATIONS,
     **overrides: object,
 ) -> SizingResult:
     """The smallest ``recruitment.nurture_per_month`` that meets the plan with ``confidence``.
@@ -341,12 +372,17 @@ def size_recruitment(
     lever's intensity (``lever:<name>`` or ``program.levers[i].intensity``).
     Every value runs the same ``replications`` from ``seed``; ``workers``
     local processes (default: all cores) or a Dask cluster (``dask="local"`` or a
-    scheduler address) share them without changing any number.
+    scheduler address) share them without changing any number. The answer
+    knows its precision: ``value_range`` holds the values whose P(plan met)
+    cannot be told apart from the confidence (95% Wilson intervals), and for
+    whole-number decisions replications are added near the boundary (doubling,
+    on the same streams) until the answer is one value (``pinned``) or
+    ``max_replications`` are used.
     Raises :class:`ChannelError` for a missing or bad target, a confidence
     outside (0, 1) or a key that cannot be sized.
     """
     started = time.perf_counter()
-    scn = as_scenario(scenario, overrides)
+    scn = as_scenario(scenario, overrides, uncertainty)
     goal = check_target(target, scn, "sizing")
     conf = check_confidence(confidence, scn)
     dec = resolve(scn, decision)
@@ -355,12 +391,86 @@ def size_recruitment(
             raise ChannelError(f"tolerance = {tolerance!r}: {dec.key} is a whole number, searched exactly")
         dec = Decision(dec.key, dec.label, dec.integer, dec.low, dec.high, dec.current, float(tolerance))
     reps = replications
+    budget = max(int(max_replications), reps.size)
     with Workers(workers, dask) as pool:
         evaluate = _Evaluator(scn, dec, seed, reps, goal, pool)
         found = _bracket_and_bisect(evaluate, dec, conf)
         if found is not None and dec.integer and found > dec.low:
             evaluate(found - 1)  # one step below, for the check (the bisection has normally tried it)
-    return _result(scn, dec, goal, conf, reps.size, seed, evaluate.cache, found, started)
+        found = _pin(evaluate, dec, conf, found, budget)
+    result = _result(scn, dec, goal, conf, evaluate.reps.size, seed, evaluate.cache, found, started)
+    if found is not None:
+        low, high = _answer_range(evaluate.cache, dec, conf, found)
+        result.value_range = (_as_number(low, dec.integer), _as_number(high, dec.integer))
+        result.pinned = result.value_range[0] == result.value_range[1]
+        result.notes.insert(0, _precision_note(result, reps.size, budget))
+    return result
+
+
+def _answer_range(cache: dict[float, Evaluation], d: Decision, conf: float, found: float) -> tuple[float, float]:
+    """The values the answer could be: from the lowest tried value whose P(plan met) cannot be told apart
+    from the confidence (its 95% Wilson interval reaches it) up to the first one that surely meets it."""
+    tried = sorted(cache)
+    low = found
+    for v in reversed([v for v in tried if v < found]):
+        if cache[v].interval[1] < conf:
+            break
+        low = v
+    above = [v for v in tried if v >= found and cache[v].interval[0] >= conf]
+    high = above[0] if above else max(tried)
+    return float(low), float(high)
+
+
+def _pin(evaluate: _Evaluator, d: Decision, conf: float, found: float | None, budget: int) -> float | None:
+    """Add replications near the boundary (doubling, on the same streams) until the answer is one value
+    or the replication budget is spent; return the answer on the replications used.
+
+    Each round re-brackets the answer range on the longer run (stepping out, doubling, where an end no
+    longer holds) and bisects it, so a round costs a few values, not the whole range.
+    """
+    if found is None or not d.integer:
+        return found
+    while evaluate.reps.size < budget:
+        low, high = _answer_range(evaluate.cache, d, conf, found)
+        if low == high:
+            break
+        evaluate.add_replications(min(evaluate.reps.size, budget - evaluate.reps.size))
+        good, step = high, 1.0
+        while not _meets(evaluate(good), conf):  # the upper end falls short on the longer run
+            if good >= d.high:
+                return found  # nothing meets any more within the limit: keep the answer of the first run
+            good, step = d.clip(good + step), step * 2
+        bad, step = low - 1.0, 1.0
+        while bad >= d.low and _meets(evaluate(bad), conf):  # the plan is met below the range now
+            good, bad, step = bad, d.clip(bad - step) if bad > d.low else d.low - 1.0, step * 2
+        while good - bad > 1:
+            mid = math.floor((bad + good) / 2)
+            if _meets(evaluate(mid), conf):
+                good = float(mid)
+            else:
+                bad = float(mid)
+        found = good
+        if found > d.low:
+            evaluate(found - 1)
+    return found
+
+
+def _precision_note(result: SizingResult, first: int, budget: int) -> str:
+    low, high = (_show(v, result.integer) for v in result.value_range)
+    if result.pinned:
+        return (
+            f"the answer is pinned: on {result.replications:,} replications P(plan met) is surely above "
+            f"{result.confidence:.0%} at {low} and surely below it one step down (95% intervals)"
+        )
+    more = (
+        f"replications were added near the boundary up to the budget of {budget:,}"
+        if result.replications > first
+        else f"on {result.replications:,} replications"
+    )
+    return (
+        f"the answer lies between {low} and {high}: {more}, P(plan met) at these values "
+        f"cannot be told apart from {result.confidence:.0%} (95% intervals); raise --max-replications to narrow it"
+    )
 
 
 def _meets(ev: Evaluation, confidence: float) -> bool:
@@ -461,9 +571,9 @@ def _result(
         wanted = found * scn.horizon_months
         if at.mean("nurtured") < 0.95 * wanted:
             notes.append(
-                f"the market runs short of prospects at this pace: {at.mean('nurtured'):,.0f} prospects entered "
-                f"nurturing over the horizon, not {wanted:,.0f} (market.prospects = {scn.market.prospects:,}, "
-                f"cool-off {scn.recruitment.cooloff_months} months)"
+                f"the market runs short of prospects at this pace: {quantity(at.mean('nurtured'))} prospects entered "
+                f"nurturing over the horizon, not {quantity(wanted)} ({scn.market.prospects:,} prospects in the "
+                f"market, cool-off {scn.recruitment.cooloff_months} months)"
             )
     return SizingResult(
         scenario=scn,
@@ -506,6 +616,7 @@ def _curve(evals: list[Evaluation], conf: float, horizon: int) -> pd.DataFrame:
             {
                 "value": e.value,
                 "step": e.step,
+                "replications": e.replications,
                 "p_plan_met": e.probability,
                 "p_low": lo,
                 "p_high": hi,
@@ -554,8 +665,9 @@ def _monotonicity_notes(evals: list[Evaluation], n_reps: int, d: Decision, found
         half_width = max((e.interval[1] - e.interval[0]) / 2 for e in evals)
         if high.probability - low.probability < half_width:
             notes.append(
-                f"P(plan met) barely changes across the values tried ({low.probability:.3f} at "
-                f"{_show(low.value, d.integer)}, {high.probability:.3f} at {_show(high.value, d.integer)}): "
+                f"P(plan met) barely changes across the values tried ({share(low.probability)} at "
+                f"{_show(low.value, d.integer, d.key)}, {share(high.probability)} at "
+                f"{_show(high.value, d.integer, d.key)}): "
                 f"the answer is within the noise of {n_reps} replications; run more replications before relying on it"
             )
     drops = [(a, b) for a, b in itertools.pairwise(evals) if b.probability < a.probability]
@@ -563,8 +675,9 @@ def _monotonicity_notes(evals: list[Evaluation], n_reps: int, d: Decision, found
         return notes
     a, b = max(drops, key=lambda ab: ab[0].probability - ab[1].probability)
     text = (
-        f"P(plan met) is not increasing on every value tried (P = {a.probability:.3f} at {_show(a.value, d.integer)} "
-        f"but {b.probability:.3f} at {_show(b.value, d.integer)}, on {n_reps} replications)"
+        f"P(plan met) is not increasing on every value tried (P = {share(a.probability)} at "
+        f"{_show(a.value, d.integer, d.key)} but {share(b.probability)} at {_show(b.value, d.integer, d.key)}, "
+        f"on {n_reps} replications)"
     )
     if found is not None:
         text += "; every value tried above the answer meets the confidence and every one below it does not"
@@ -586,7 +699,10 @@ def _limit(
             "activation.window_months": "a window longer than the horizon changes nothing",
             "recruitment.nurture_months": "a nurture period longer than the horizon changes nothing",
         }.get(d.key, "the largest value allowed")
-        return f"{d.key} at its upper limit {_show(d.high, d.integer)} ({why}) gives P = {top.probability:.3f}; {reach}"
+        return (
+            f"{_the(key_words(d.key))} at its upper limit {_show(d.high, d.integer, d.key)} ({why}) gives "
+            f"P = {share(top.probability)}; {reach}"
+        )
     N, H = scn.market.prospects, scn.horizon_months
     channel, recruited = top.mean("channel_revenue"), top.mean("recruited_revenue")
     ceiling = top.mean("market_potential")
@@ -602,7 +718,8 @@ def _limit(
     if signed < 0.5:
         return (
             f"prospects run out: nurturing all {N:,} prospects from month 1, only {signed:.0%} of them sign within "
-            f"the {H}-month horizon (win share {rec.win_share:g}, {scn.market.vendor_signings_per_year:g} vendor "
+            f"the {H}-month horizon (win share {share(rec.win_share)}, "
+            f"{value_text(scn.market.vendor_signings_per_year)} vendor "
             f"signings a year, {rec.nurture_months}-month nurture period, {rec.cooloff_months}-month cool-off); "
             f"recruited partners add {money(recruited)} to today's channel's {money(channel)}; {reach}"
         )
@@ -610,7 +727,7 @@ def _limit(
     if earning < 0.5:
         return (
             f"activation: {signed:.0%} of the {N:,} prospects sign, but only {earning:.0%} of them are earning at "
-            f"month {H} (first deals at {act.monthly_probability:g} a month within a {act.window_months}-month "
+            f"month {H} (first deals at {share(act.monthly_probability)} a month within a {act.window_months}-month "
             f"window, then dormancy and exits); recruited partners add {money(recruited)} to today's channel's "
             f"{money(channel)}; {reach}"
         )

@@ -13,8 +13,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from .. import formatting
 from ..lifecycle.measurement import lorenz_curve
 from ..vocabulary import STATE_COLOURS
+from ..vocabulary import label as figure_label
 
 if TYPE_CHECKING:
     from ..engine.results import SimulationResult
@@ -42,13 +44,7 @@ def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Figure, Any]:
 def money_axis(axis: Any, currency: str) -> None:
     """Format an axis in k / m / bn of the currency."""
 
-    def fmt(x: float, _pos: int) -> str:
-        for limit, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-            if abs(x) >= limit:
-                return f"{x / limit:g}{suffix}"
-        return f"{x:g}"
-
-    axis.set_major_formatter(FuncFormatter(fmt))
+    axis.set_major_formatter(FuncFormatter(lambda x, _pos: formatting.money(x)))
     if currency:
         axis.set_label_text(f"{axis.get_label_text()} ({_plain(currency)})".strip())
 
@@ -73,7 +69,13 @@ def revenue_fan(result: SimulationResult, column: str = "revenue_t12m", target: 
     ax.plot(months, bands[50], color=PALETTE[0], lw=2, label="median")
     target = scn.plan.revenue_target if target is None and column == "revenue_t12m" else target
     if target is not None:
-        ax.axhline(target, color=PALETTE[4], ls="--", lw=1.5, label=f"plan target ({target:,.0f})")
+        ax.axhline(
+            target,
+            color=PALETTE[4],
+            ls="--",
+            lw=1.5,
+            label=f"plan target ({formatting.money(target, _plain(scn.currency))})",
+        )
     label = "revenue, trailing 12 months" if column == "revenue_t12m" else "revenue per month"
     ax.set_xlabel("month")
     ax.set_ylabel(label)
@@ -90,19 +92,40 @@ def partners_by_state(result: SimulationResult) -> Figure:
     """Mean companies in each partner state over time (stacked), with cumulative exits."""
     scn = result.scenario
     mean = result.monthly.groupby("month")[list(STATE_COLOURS)].mean()
-    fig, ax = _figure()
+    # The partners in the channel stack up on top; the flows around them (prospects in nurturing, partners
+    # that left) are lines on a panel of their own, where they cross no coloured area.
+    fig = Figure(figsize=(8.0, 5.6), layout="constrained")
+    ax, below = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1.6))
     stacked = ["signed", "active", "collaborating", "dormant"]
     ax.stackplot(
-        mean.index, *(mean[s] for s in stacked), labels=stacked, colors=[STATE_COLOURS[s] for s in stacked], alpha=0.9
+        mean.index,
+        *(mean[s] for s in stacked),
+        labels=[figure_label(s) for s in stacked],
+        colors=[STATE_COLOURS[s] for s in stacked],
+        alpha=0.9,
     )
-    ax.plot(mean.index, mean["nurturing"], color=PALETTE[1], ls=":", lw=2, label="nurturing (prospects)")
-    ax.plot(mean.index, mean["churned"], color=STATE_COLOURS["churned"], ls="--", lw=1.5, label="churned (cumulative)")
-    ax.set_xlabel("month")
-    ax.set_ylabel("companies (mean over replications)")
+    ax.set_ylabel("partners (mean)")
     ax.set_xlim(mean.index[0], mean.index[-1])
+    ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=9, ncol=2)
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles[::-1], labels[::-1], loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, frameon=False)
     ax.set_title(f"{_name(scn)}: partners by state", loc="left")
+    below.plot(mean.index, mean["nurturing"], color=PALETTE[1], lw=2, label="prospects in nurturing")
+    below.plot(
+        mean.index,
+        mean["churned"],
+        color=STATE_COLOURS["churned"],
+        lw=2,
+        ls="--",
+        label="partners that left, cumulative",
+    )
+    below.set_title("around the channel: prospects in nurturing, partners that left", loc="left", fontsize=10)
+    below.set_ylabel("companies (mean)")
+    below.set_xlabel("month")
+    below.set_ylim(bottom=0)
+    below.grid(alpha=0.3)
+    below.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, frameon=False)
     return fig
 
 
@@ -136,7 +159,13 @@ def recruitment_funnel(result: SimulationResult) -> Figure:
     for i, (name, value) in enumerate(counts.items()):
         previous = counts.iloc[i - 1] if i else 0
         rate = f"  ({value / previous:.0%} of {counts.index[i - 1]})" if i and previous > 0 else ""
-        ax.text(left[i] + widths[i] + 0.02 * top, y[i], f"{name}: {value:,.1f}{rate}", va="center", fontsize=10)
+        ax.text(
+            left[i] + widths[i] + 0.02 * top,
+            y[i],
+            f"{name}: {formatting.quantity(value)}{rate}",
+            va="center",
+            fontsize=10,
+        )
     ax.set_xlim(0, 1.6 * top)
     ax.set_yticks([])
     ax.set_xticks([])
@@ -170,24 +199,25 @@ def lorenz_chart(result: SimulationResult, q: float = 0.2) -> Figure:
         if not found:
             continue
         median = np.median(np.vstack(found), axis=0)
-        ax.plot(grid, median, color=colour, lw=2, ls=style, label=f"{name} partners")
         share = 1 - np.interp(1 - q, grid, median)
-        ax.plot([1 - q], [1 - share], "o", color=colour)
-        ax.annotate(
-            f"top {q:.0%} of {name} partners earn {share:.0%}",
-            (1 - q, 1 - share),
-            xytext=(0.05, 0.62 if name == "earning" else 0.54),
-            textcoords="axes fraction",
-            fontsize=9,
+        # The top-q share is said in the legend, beside its curve's line, and marked by a dot on the
+        # curve: no leader line crosses a curve.
+        ax.plot(
+            grid,
+            median,
             color=colour,
-            arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.8},
+            lw=2,
+            ls=style,
+            label=f"{name} partners: the top {q:.0%} earn {formatting.share(share, 0)}",
         )
+        ax.plot([1 - q], [1 - share], "o", color=colour, ms=7)
     ax.set_xlabel("share of partners (lowest revenue first)")
     ax.set_ylabel("share of revenue, trailing 12 months")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
+    ax.axvline(1 - q, color="grey", lw=0.8, ls="--")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9)
     scn = result.scenario
@@ -221,22 +251,26 @@ def sensitivity_chart(result: SensitivityResult) -> Figure:
             label="total ST",
             capsize=3,
         )
-        ax.set_xlabel(f"share of the variance of {result.kpi}")
+        ax.set_xlabel(f"share of the variance of {_plain(figure_label(result.kpi))}")
         ax.set_xlim(left=min(0.0, float((table["S1"] - table["S1_conf"]).min())))
     else:
         ax.barh(
             list(y), table["mu_star"], xerr=table["mu_star_conf"], color=PALETTE[0], label="mu* (effect)", capsize=3
         )
         ax.plot(table["sigma"], list(y), "o", color=PALETTE[4], label="sigma (interactions, non-linearity)")
-        ax.set_xlabel(f"elementary effect on {result.kpi}")
+        ax.set_xlabel(f"elementary effect on {_plain(figure_label(result.kpi))}")
         if result.kpi.startswith(("revenue", "cost", "contribution", "margin")):
             money_axis(ax.xaxis, "")
     ax.set_yticks(list(y), keys)
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_title(f"Sensitivity of {result.kpi} ({result.method.capitalize()})", loc="left")
+    ax.set_title(f"Sensitivity of {_plain(figure_label(result.kpi))} ({result.method.capitalize()})", loc="left")
     return fig
+
+
+def _decision(result: SizingResult, value: float | None) -> str:
+    return formatting.decision_value(result.decision, value, result.integer)
 
 
 def sizing_chart(result: SizingResult) -> Figure:
@@ -259,7 +293,11 @@ def sizing_chart(result: SizingResult) -> Figure:
         label="P(plan met), 95% interval",
     )
     ax.axhline(
-        result.confidence, color=PALETTE[4], ls="--", lw=1.2, label=f"required confidence {result.confidence:.0%}"
+        result.confidence,
+        color=PALETTE[4],
+        ls="--",
+        lw=1.2,
+        label=f"required confidence {formatting.share(result.confidence, 0)}",
     )
     if result.reachable and result.value is not None:
         ax.axvline(result.value, color=PALETTE[2], lw=1.5)
@@ -269,7 +307,7 @@ def sizing_chart(result: SizingResult) -> Figure:
             "*",
             ms=16,
             color=PALETTE[2],
-            label=f"answer: {result.value:,.4g} (P = {result.probability:.0%})",
+            label=f"answer: {_decision(result, result.value)} (P = {formatting.share(result.probability, 0)})",
         )
     else:
         ax.plot(
@@ -278,9 +316,10 @@ def sizing_chart(result: SizingResult) -> Figure:
             "X",
             ms=12,
             color=PALETTE[4],
-            label=f"not reachable: best P = {result.best_probability:.0%} at {result.best_value:,.4g}",
+            label=f"not reachable: best P = {formatting.share(result.best_probability, 0)} at "
+            f"{_decision(result, result.best_value)}",
         )
-    ax.set_xlabel(_plain(result.label if getattr(result, "label", None) else result.decision))
+    ax.set_xlabel(_plain(formatting.key_words(result.decision)))
     ax.set_ylabel("probability of meeting the plan")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylim(-0.02, 1.02)
@@ -288,7 +327,7 @@ def sizing_chart(result: SizingResult) -> Figure:
     ax.legend(loc="lower right", fontsize=9)
     ax.set_title(
         f"{_name(result.scenario)}: P(revenue of the last 12 months >= "
-        f"{result.target:,.0f} {_plain(result.scenario.currency)})",
+        f"{formatting.money(result.target, _plain(result.scenario.currency))})",
         loc="left",
     )
     return fig
@@ -318,7 +357,7 @@ def compare_chart(result: CompareResult) -> Figure:
         ax.plot(mean, y, "o", color="black", ms=5)
         ax.axvline(0, color="grey", lw=1)
         labels = [
-            f"{f.replace('_', ' ')}\nP(B better) {pb:.0%}" if np.isfinite(pb) else f.replace("_", " ")
+            f"{_plain(figure_label(f))}\nP(B better) {formatting.share(pb, 0)}" if np.isfinite(pb) else figure_label(f)
             for f, pb in zip(rows.index, rows["p_b_better"], strict=True)
         ]
         ax.set_yticks(y, labels, fontsize=8)
@@ -326,6 +365,35 @@ def compare_chart(result: CompareResult) -> Figure:
         ax.set_xlabel(f"B - A at month {scn_b.horizon_months} ({_plain(unit)})")
         if unit != "partners":
             money_axis(ax.xaxis, "")
-    fig.text(0.01, 0.0, "dots: mean difference; bars: 90% interval of the paired differences", fontsize=8)
+    # A figure-level x label: constrained layout keeps room for it below the axes' own labels.
+    fig.supxlabel(
+        "dots: mean difference; bars: 90% interval of the paired differences",
+        x=0.01,
+        ha="left",
+        fontsize=8,
+        color="#5d6d7e",
+    )
     fig.suptitle(f"{_name(scn_b)} (B) against {_name(scn_a)} (A), paired on the same draws", x=0.01, ha="left")
+    return fig
+
+
+def tornado_chart(result: Any) -> Figure:
+    """Tornado chart: each key's swing of the figure from its low to its high value, largest on top."""
+    from ..formatting import figure, figure_label
+
+    table = result.table.iloc[::-1]
+    fig, ax = _figure(8.0, 1.4 + 0.45 * len(table))
+    base = float(result.table["figure_base"].iloc[0])
+    y = np.arange(len(table))
+    low = table["figure_low"].to_numpy() - base
+    high = table["figure_high"].to_numpy() - base
+    ax.barh(y, low, left=base, color=PALETTE[4], alpha=0.8, label="key at its low value")
+    ax.barh(y, high, left=base, color=PALETTE[1], alpha=0.8, label="key at its high value")
+    ax.axvline(base, color="black", lw=1)
+    ax.set_yticks(y, [f"{_plain(k)}  ({_plain(s)})" for k, s in zip(table["key"], table["source"], strict=True)])
+    currency = result.scenario.currency
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: figure(result.kpi, x)))
+    ax.set_xlabel(_plain(figure_label(result.kpi, currency)))
+    ax.set_title(_plain(f"What moves {figure_label(result.kpi).lower()} most"), loc="left")
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
     return fig

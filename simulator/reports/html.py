@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +22,35 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..engine.results import SimulationResult, simulate
-from ..formatting import figure, figure_label, money
-from ..planning import capacity, compare, size_recruitment
+from ..formatting import (
+    decision_value,
+    describe_lever,
+    figure,
+    figure_label,
+    index,
+    key_words,
+    lever_cost,
+    lever_words,
+    money,
+    quantity,
+    share,
+    signed_money,
+    signed_share,
+    value_text,
+)
+from ..planning import DEFAULT_REPLICATIONS, capacity, compare, size_recruitment
 from ..planning.capacity import CapacityResult
 from ..planning.compare import CompareResult
+from ..planning.decisions import NURTURE
 from ..planning.sizing import SizingResult
-from ..scenario import Scenario, flat_keys, load_scenario
+from ..scenario import Scenario, load_scenario
 from ..scenario.loading import ScenarioLike
+from ..scenario.sources import source_of
 from ..stats import wilson_interval
 from ..vocabulary import VOCABULARY
 from . import charts
+from .exports import scenario_values
+from .tables import write_text
 
 
 @dataclass
@@ -41,12 +59,12 @@ class Report:
 
     html: str
     headline: dict[str, str]
+    #: The results the page was rendered from (``result``, ``capacity``, ``sizing``, ``comparison``).
+    parts: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def write(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.html, encoding="utf-8")
-        return path
+        """Write the page atomically (folders created); an I/O error names the file."""
+        return write_text(path, self.html)
 
 
 def _png(fig: Figure, caption: str, title: str) -> dict[str, Any]:
@@ -62,8 +80,14 @@ def _png(fig: Figure, caption: str, title: str) -> dict[str, Any]:
     }
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None or not np.isfinite(x) else f"{100 * x:.0f}%"
+#: The headline numbers in words, as the ``report`` command prints them.
+HEADLINE_LABELS = {
+    "revenue_median": "revenue, last 12 months (median)",
+    "top20_share": "top 20% of earning partners earn",
+    "p_plan_met": "P(plan met)",
+    "nurture_answer": "sizing answer",
+    "compare_revenue": "what-if change of revenue",
+}
 
 
 def build_report(
@@ -74,8 +98,13 @@ def build_report(
     replications: int = 200,
     seed: int = 0,
     workers: int | None = None,
+    size_replications: int = DEFAULT_REPLICATIONS,
 ) -> Report:
-    """Run what the report needs and render it (see :func:`write_report` to save it)."""
+    """Run what the report needs and render it (see :func:`write_report` to save it).
+
+    Sizing (``size=True``) runs on ``size_replications`` (the ``size`` command's default precision, so
+    the report and ``size`` give the same answer for the same seed); the page states it beside the answer.
+    """
     scn = load_scenario(scenario)
     if compare_with:
         # The what-if's A is this very run (same scenario, seed and replications): run it once.
@@ -85,11 +114,11 @@ def build_report(
         comparison, result = None, simulate(scn, replications=replications, seed=seed)
     cap = capacity(scn, replications=replications, seed=seed) if scn.plan.revenue_target else None
     sizing = (
-        size_recruitment(scn, replications=replications, seed=seed, workers=workers)
+        size_recruitment(scn, replications=size_replications, seed=seed, workers=workers)
         if size and scn.plan.revenue_target
         else None
     )
-    return render(result, cap, sizing, comparison)
+    return render(result, cap, sizing, comparison, size_asked=size)
 
 
 def render(
@@ -97,8 +126,11 @@ def render(
     cap: CapacityResult | None = None,
     sizing: SizingResult | None = None,
     comparison: CompareResult | None = None,
+    *,
+    size_asked: bool | None = None,
 ) -> Report:
-    """Render a report from results already computed."""
+    """Render a report from results already computed (``size_asked``: sizing was asked for, so a
+    missing answer is explained rather than suggested)."""
     scn = result.scenario
     kpis = result.kpis
     outlook = _outlook(scn, result)
@@ -109,14 +141,17 @@ def render(
         "outlook": outlook,
         "capacity": _capacity(cap) if cap is not None else None,
         "sizing": _sizing(sizing) if sizing is not None else None,
+        "size_asked": bool(size_asked if size_asked is not None else sizing is not None),
         "recruitment": _recruitment(scn, kpis),
         "concentration": _concentration(result),
         "comparison": _comparison(comparison) if comparison is not None else None,
         "charts": _charts(result, sizing, comparison),
         "figures": _figures(result),
         "assumptions": _assumptions(scn),
-        "levers": _levers(scn),
+        "levers": _levers(result),
+        "whatif": _whatif(comparison) if comparison is not None else None,
     }
+    context["summary"] = executive_summary(context)
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("simulator.reports", "templates"),
         autoescape=True,  # every value from a scenario is escaped
@@ -133,7 +168,8 @@ def render(
         headline["nurture_answer"] = context["sizing"]["value"]
     if comparison is not None:
         headline["compare_revenue"] = context["comparison"]["revenue"]
-    return Report(html=html, headline=headline)
+    parts = {"result": result, "capacity": cap, "sizing": sizing, "comparison": comparison}
+    return Report(html=html, headline=headline, parts=parts)
 
 
 def write_report(scenario: ScenarioLike, out: str | Path, **options: Any) -> Report:
@@ -146,6 +182,54 @@ def write_report(scenario: ScenarioLike, out: str | Path, **options: Any) -> Rep
 # -- the pieces of the page ------------------------------------------------------------
 
 
+def _year(horizon: int) -> str:
+    """Where the plan's last 12 months fall: ``in year 3``, or ``in the 12 months to month 30``."""
+    return f"in year {horizon // 12}" if horizon % 12 == 0 else f"in the 12 months to month {horizon}"
+
+
+def executive_summary(context: dict[str, Any]) -> list[str]:
+    """Two or three sentences a client can read aloud, built from the report's own numbers."""
+    scn: Scenario = context["scenario"]
+    out = context["outlook"]
+    cap, sizing, conc, comp = context["capacity"], context["sizing"], context["concentration"], context["comparison"]
+    when = _year(scn.horizon_months)
+    sentences = []
+    if out["target"] and sizing is not None and sizing["reachable"]:
+        first = f"To reach {out['target']} {when} with {out['confidence']} confidence, "
+        if sizing["nurture"]:
+            first += (
+                f"sign about {sizing['signings']} partners a year (nurture {sizing['value']} prospects a month, "
+                f"about {sizing['cost']} a year to recruit)"
+            )
+        else:
+            first += f"set the {sizing['words']} to {sizing['value']}"
+    elif out["target"] and sizing is not None:
+        first = f"The plan of {out['target']} {when} is out of reach with recruitment alone: {sizing['limit']}"
+    elif out["target"]:
+        first = (
+            f"With today's program, the plan of {out['target']} {when} is met in {out['p_plan_met_text']} of "
+            f"the futures simulated (it asks for {out['confidence']}); revenue reaches about {out['median']}"
+        )
+    else:
+        first = (
+            f"With today's program, revenue {when} is about {out['median']} "
+            f"(80% of futures between {out['p10']} and {out['p90']})"
+        )
+    if cap is not None:
+        first += f"; today's channel alone reaches {cap['median']}"
+    sentences.append(first + ".")
+    sentences.append(
+        f"Revenue stays concentrated: the top 20% of earning partners earn {conc['top20']} of it"
+        + (f", and {conc['nothing']} of signed partners earn nothing." if conc["nothing"] != "-" else ".")
+    )
+    if comp is not None:
+        sentences.append(
+            f"The what-if “{comp['name']}” changes revenue by {comp['revenue']} and contribution by "
+            f"{comp['contribution']}, better in {comp['p_better']} of paired futures."
+        )
+    return sentences
+
+
 def _outlook(scn: Scenario, result: SimulationResult) -> dict[str, Any]:
     rev = result.kpis["revenue_last_12m"].to_numpy(float)
     today = result.monthly.loc[result.monthly.month == 0, "revenue_t12m"].median()
@@ -156,14 +240,14 @@ def _outlook(scn: Scenario, result: SimulationResult) -> dict[str, Any]:
         "p90": money(float(np.quantile(rev, 0.9)), cur),
         "today": money(float(today), cur),
         "target": money(scn.plan.revenue_target, cur) if scn.plan.revenue_target else None,
-        "confidence": _pct(scn.plan.confidence),
+        "confidence": share(scn.plan.confidence, 0),
         "p_plan_met": None,
     }
     if scn.plan.revenue_target:
         met = rev >= scn.plan.revenue_target
         low, high = wilson_interval(int(met.sum()), met.size)
         out.update(
-            p_plan_met=float(met.mean()), p_plan_met_text=_pct(met.mean()), p_interval=f"{_pct(low)}-{_pct(high)}"
+            p_plan_met=float(met.mean()), p_plan_met_text=share(met.mean()), p_interval=f"{share(low)}-{share(high)}"
         )
     return out
 
@@ -172,18 +256,27 @@ def _capacity(cap: CapacityResult) -> dict[str, Any]:
     cur = cap.scenario.currency
     return {
         "median": money(float(cap.per_replication["revenue_last_12m"].median()), cur),
-        "growth": f"{100 * cap.growth_rate:+.1f}%",
-        "p_plan_met": _pct(cap.p_plan_met) if cap.p_plan_met is not None else None,
+        "growth": signed_share(cap.growth_rate),
+        "p_plan_met": share(cap.p_plan_met) if cap.p_plan_met is not None else None,
         "gap": money(cap.gap_at_confidence or 0.0, cur),
     }
 
 
 def _sizing(s: SizingResult) -> dict[str, Any]:
-    unit = "prospects a month" if s.decision == "recruitment.nurture_per_month" else f"({s.decision})"
+    cur = s.scenario.currency
+    imp = s.implied
+    shown = s.value if s.reachable else s.best_value
     return {
         "reachable": s.reachable,
-        "value": f"{s.value:,.4g}" if s.value is not None else "-",
-        "unit": unit,
+        "nurture": s.decision == NURTURE,
+        "words": key_words(s.decision),
+        "value": decision_value(s.decision, shown, s.integer),
+        "unit": "prospects a month" if s.decision == NURTURE else f"({key_words(s.decision)})",
+        "probability": share(s.probability if s.reachable else s.best_probability),
+        "signings": quantity(round(imp["signings_per_year"])),
+        "cost": money(imp["recruitment_cost_per_year"], cur),
+        "limit": s.limit or "",
+        "precision": f"{s.replications:,} replications, seed {s.seed}",
         "message": s.message,
     }
 
@@ -191,9 +284,9 @@ def _sizing(s: SizingResult) -> dict[str, Any]:
 def _recruitment(scn: Scenario, kpis: Any) -> dict[str, str]:
     years = scn.horizon_months / 12
     return {
-        "nurture": f"{scn.recruitment.nurture_per_month}",
-        "signings": f"{kpis['signings'].mean() / years:.0f}",
-        "activations": f"{kpis['activations'].mean() / years:.0f}",
+        "nurture": quantity(scn.recruitment.nurture_per_month),
+        "signings": quantity(round(kpis["signings"].mean() / years)),
+        "activations": quantity(round(kpis["activations"].mean() / years)),
     }
 
 
@@ -202,37 +295,45 @@ def _concentration(result: SimulationResult) -> dict[str, str]:
     nothing = 1 - last["earning_partners"] / last["signed_partners"].where(last["signed_partners"] > 0)
     hhi = last["hhi"].median()
     return {
-        "top20": _pct(last["top20_share"].median()),
-        "top20_all": _pct(last["top20_share_all"].median()),
-        "gini": f"{last['gini'].median():.2f}",
-        "nothing": _pct(nothing.median()),
-        "effective": f"{1 / hhi:.0f}" if hhi and np.isfinite(hhi) and hhi > 0 else "-",
+        "top20": share(last["top20_share"].median()),
+        "top20_all": share(last["top20_share_all"].median()),
+        "gini": index(last["gini"].median()),
+        "hhi": index(hhi),
+        "nothing": share(nothing.median()),
+        "effective": quantity(round(1 / hhi)) if hhi and np.isfinite(hhi) and hhi > 0 else "-",
     }
+
+
+def _change_line(row: Any, a: Scenario, b: Scenario) -> str:
+    """One line of "what changed", in words."""
+    cur = b.currency
+    if row.kind == "key":
+        return f"{key_words(row.key)}: {value_text(row.a)} → {value_text(row.b)}"
+    name = row.key[len("lever:") :].split(".", 1)[0]
+    if row.kind == "lever added":
+        lever = next(lv for lv in b.program.levers if lv.name == name)
+        return f"lever added: {lever_words(name)} ({describe_lever(lever, cur)})"
+    if row.kind == "lever removed":
+        lever = next(lv for lv in a.program.levers if lv.name == name)
+        return f"lever removed: {lever_words(name)} ({describe_lever(lever, cur)})"
+    return f"{key_words(row.key)}: {value_text(row.a)} → {value_text(row.b)}"
 
 
 def _comparison(c: CompareResult) -> dict[str, Any]:
     d = c.differences
     cur = c.b.scenario.currency
     rev = d.loc["revenue_last_12m"]
-    changes = [
-        f"{row.kind}: {row.key}: {row.a} -> {row.b}"
-        if row.kind in ("key", "lever changed")
-        else f"{row.kind}: {row.key}"
-        for row in c.changes.itertuples()
-    ] or ["nothing (the same scenario)"]
+    a, b = c.a.scenario, c.b.scenario
+    changes = [_change_line(row, a, b) for row in c.changes.itertuples()] or ["nothing (the same scenario)"]
     return {
-        "name": c.b.scenario.name,
-        "revenue": _signed_money(rev.mean_diff, cur),
-        "revenue_interval": f"{_signed_money(rev.p05, cur)} to {_signed_money(rev.p95, cur)}",
-        "contribution": _signed_money(d.loc["contribution_last_12m", "mean_diff"], cur),
-        "p_better": _pct(d.loc["contribution_last_12m", "p_b_better"]),
+        "name": b.name,
+        "revenue": signed_money(rev.mean_diff, cur),
+        "revenue_interval": f"{signed_money(rev.p05, cur)} to {signed_money(rev.p95, cur)}",
+        "contribution": signed_money(d.loc["contribution_last_12m", "mean_diff"], cur),
+        "p_better": share(d.loc["contribution_last_12m", "p_b_better"]),
         "better": bool(d.loc["contribution_last_12m", "mean_diff"] > 0),
         "changes": changes,
     }
-
-
-def _signed_money(x: float, currency: str) -> str:
-    return ("+" if x > 0 else "") + money(float(x), currency)
 
 
 def _charts(result: SimulationResult, sizing: SizingResult | None, comparison: CompareResult | None) -> list[dict]:
@@ -246,7 +347,8 @@ def _charts(result: SimulationResult, sizing: SizingResult | None, comparison: C
         ),
         _png(
             charts.partners_by_state(result),
-            "Partners by state over time (mean over replications).",
+            "Partners by state over time (mean over replications); below, prospects in nurturing and the "
+            "partners that have left.",
             "Partners by state",
         ),
         _png(
@@ -257,7 +359,7 @@ def _charts(result: SimulationResult, sizing: SizingResult | None, comparison: C
         _png(
             charts.lorenz_chart(result),
             f"Lorenz curves of trailing-12-month revenue at month "
-            f"{scn.horizon_months}; the dot marks the share of the top 20%.",
+            f"{scn.horizon_months}; the dots mark the share of the top 20%.",
             "Lorenz curve",
         ),
     ]
@@ -296,44 +398,78 @@ def _figures(result: SimulationResult) -> list[dict[str, Any]]:
     return rows
 
 
-def _assumptions(scn: Scenario) -> list[dict[str, str]]:
-    notes = scn.notes
+def _source_text(scn: Scenario, key: str) -> dict[str, str]:
+    src = source_of(scn.sources, key)
+    read = any(s.origin in ("file", "base file", "calibrated") for s in scn.sources.values())
+    if src.origin == "default" and not read:  # built from plain data: nothing says where its values came from
+        return {"origin": "given as data", "where": "", "note": ""}
+    where = f"{src.file}, line {src.line}" if src.file else ""
+    origin = {
+        "file": "the scenario file",
+        "base file": "inherited from the base file",
+        "override": "override (--set)",
+        "calibrated": "calibrated from an export",
+        "default": "the engine's default (MODEL.md)",
+    }[src.origin]
+    return {"origin": origin, "where": where, "note": src.note}
+
+
+def _assumptions(scn: Scenario, keys: set[str] | None = None) -> list[dict[str, str]]:
     rows = []
-    for key in flat_keys(scn):
-        if key.startswith("program.levers"):
+    for key, value in scenario_values(scn):
+        # The description opens the page; the levers have their own table.
+        if key.startswith("program.levers") or key == "description" or (keys is not None and key not in keys):
             continue
-        value = scn.get(key)
-        note = notes.get(key) or notes.get(key.rsplit(".", 1)[0], "")
-        rows.append({"key": key, "value": _plain(value), "note": note or "MODEL.md default"})
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        rows.append(
+            {
+                "key": key,
+                "words": key_words(key),
+                "value": value_text(value),
+                "numeric": numeric,
+                **_source_text(scn, key),
+            }
+        )
     return rows
 
 
-def _levers(scn: Scenario) -> list[dict[str, str]]:
+def _whatif(c: CompareResult) -> dict[str, Any]:
+    """The what-if's own assumptions: the values it sets itself or that differ from the scenario's."""
+    a, b = c.a.scenario, c.b.scenario
+    values_a = dict(scenario_values(a))
+    own = {
+        key
+        for key, value in scenario_values(b)
+        if values_a.get(key, object()) != value
+        or (b.sources and source_of(b.sources, key).origin in ("file", "override", "calibrated"))
+    }
+    own.discard("description")
+    return {"name": b.name, "assumptions": _assumptions(b, own), "levers": _levers(c.b)}
+
+
+def _levers(result: SimulationResult) -> list[dict[str, str]]:
+    scn = result.scenario
+    costs = result.lever_costs
+    reps = max(len(result.replications), 1)
+    years = scn.horizon_months / 12
     out = []
     for lever in scn.program.levers:
         first, last = lever.month_range(scn.horizon_months)
-        effects = ", ".join(f"{k} {lever.intensity * x:+.0%}" for k, x in lever.effects.items())
+        effects = ", ".join(f"{signed_share(lever.intensity * x, 0)} {key_words(k)}" for k, x in lever.effects.items())
         targets = ", ".join(s.label for s in lever.states())
         if lever.segments:
             targets += f" ({', '.join(lever.segments)})"
+        spent = float(costs.loc[costs.lever == lever.name, "cost"].sum()) / reps if costs is not None else float("nan")
         out.append(
             {
-                "name": lever.name,
+                "name": lever_words(lever.name),
                 "phase": lever.phase,
                 "targets": targets,
                 "effects": effects or "-",
                 "months": f"{first}-{last}",
+                "terms": lever_cost(lever, scn.currency),
+                "cost": money(spent / years, scn.currency) if np.isfinite(spent) else "-",
                 "note": lever.note,
             }
         )
     return out
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.6g}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    if isinstance(value, list | dict):
-        return json.dumps(value)
-    return "" if value is None else str(value)

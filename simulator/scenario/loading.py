@@ -20,7 +20,8 @@ from pydantic import BaseModel, ValidationError
 from ..errors import ScenarioError, did_you_mean, one_of
 from .keys import dotted_key, key_parts, keyword_key
 from .schema import FrozenDict, Scenario
-from .yaml_io import parse_yaml, read_scenario_text, source_notes
+from .sources import Source, dotted, from_comment, replace_under, under
+from .yaml_io import key_lines, parse_yaml, read_scenario_text
 
 ScenarioLike = Scenario | Mapping[str, Any] | str | Path
 
@@ -33,17 +34,22 @@ def load_scenario(source: ScenarioLike, /, **overrides: Any) -> Scenario:
     ``activation__window_months=9``, ``market__segments__msp__share=0.3``).
     Raises :class:`~simulator.errors.ScenarioError` with a one-line message
     naming the key, the value and what is allowed.
+
+    The scenario records where each value came from (``scenario.sources``, see
+    :mod:`simulator.scenario.sources`): the file and line, a base file, an
+    override (these keywords or ``--set``) or, for keys nobody set, the
+    engine's default. A dict records no sources.
     """
-    notes: dict[str, str] = {}
+    sources: dict[str, Source] = {}
     if isinstance(source, Scenario):
         data = source.to_dict()
-        notes = dict(source.notes)
+        sources = dict(source.sources)
         origin = source.name
     elif isinstance(source, Mapping):
         data = _thaw(source)
-        origin = "scenario"
+        origin = "scenario"  # no sources: plain data says nothing of where its values came from
     elif isinstance(source, str | Path):
-        data, notes = read_file(Path(source))
+        data, sources = read_file(Path(source))
         origin = str(source)
     else:
         raise ScenarioError(
@@ -55,33 +61,48 @@ def load_scenario(source: ScenarioLike, /, **overrides: Any) -> Scenario:
         )
     for key, value in overrides.items():
         set_key(data, key_parts(key), _plain_value(value))
+        sources = replace_under(sources, dotted(key_parts(key)), Source("override"))
     scenario = validate(data)
-    scenario._notes = FrozenDict(notes)  # private attribute, not part of the value
+    # private attributes, not part of the value
+    scenario._sources = FrozenDict(sources)
+    scenario._notes = FrozenDict({k: s.note for k, s in sources.items() if s.note and s.origin != "override"})
     return scenario
+
+
+def _display_path(path: Path) -> str:
+    """A file as a reader finds it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
 
 
 MAX_EXTENDS = 8
 
 
-def read_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, dict[str, str]]:
-    """Plain data and source notes of a scenario file, with ``extends:`` resolved.
+def read_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, dict[str, Source]]:
+    """Plain data of a scenario file, with ``extends:`` resolved, and the source of every key.
 
     ``extends: baseline.yaml`` (relative to the file) starts from another
     scenario file: its mappings are merged key by key, and any other value
-    (a number, a list such as ``program.levers``) replaces the base's.
+    (a number, a list such as ``program.levers``) replaces the base's. Keys
+    written in this file are its own (with their comments); the others are
+    ``base file`` entries of the file that set them.
     """
     text = read_scenario_text(path)
     data = parse_yaml(text, str(path))
     if data is None:
         raise ScenarioError(f"{path} is empty; a scenario needs at least a name")
-    notes = source_notes(text)
+    shown = _display_path(path)
+    sources = {key: from_comment("file", shown, line, note) for key, (line, note) in key_lines(text).items()}
+    sources.pop("extends", None)
     if not isinstance(data, dict):
-        return data, notes
+        return data, sources
     data.setdefault("name", path.stem)
     _resolve_paths(data, path.parent)
     base = data.pop("extends", None)
     if base is None:
-        return data, notes
+        return data, sources
     if not isinstance(base, str) or not base.strip():
         raise ScenarioError("must name a scenario file, e.g. extends: baseline.yaml", "extends", base)
     if "\x00" in base:
@@ -94,15 +115,32 @@ def read_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, dict[str, 
         raise ScenarioError(f"{path}: extends {base} again (a cycle)", "extends")
     if len(chain) >= MAX_EXTENDS:
         raise ScenarioError(f"more than {MAX_EXTENDS} files extend each other", "extends")
-    base_data, base_notes = read_file(target, (*chain, path.resolve()))
+    base_data, base_sources = read_file(target, (*chain, path.resolve()))
     if not isinstance(base_data, dict):
         raise ScenarioError(f"{base} is not a mapping of sections", "extends")
     base_data.pop("description", None)  # a description belongs to its own file
-    return _merge(base_data, data), {**base_notes, **notes}
+    inherited = {
+        k: s if s.origin != "file" else Source("base file", s.file, s.line, s.note)
+        for k, s in base_sources.items()
+        if not under(k, "description")
+    }
+    # A value this file sets replaces the base's whole (a list, a number); a section only merges.
+    for key in _replaced_keys(data):
+        inherited = {k: s for k, s in inherited.items() if not under(k, key)}
+    return _merge(base_data, data), {**inherited, **sources}
+
+
+def _replaced_keys(data: dict[str, Any], path: str = "") -> list[str]:
+    """Dotted keys whose value (not a mapping) replaces the base's when merged."""
+    out: list[str] = []
+    for key, value in data.items():
+        child = f"{path}.{key}" if path else str(key)
+        out.extend(_replaced_keys(value, child) if isinstance(value, dict) else [child])
+    return out
 
 
 #: Keys that name a file, read relative to the scenario file that names it.
-FILE_KEYS = (("channel", "partner_list"),)
+FILE_KEYS = (("channel", "partner_list"), ("market", "prospect_list"))
 
 
 def _resolve_paths(data: dict[str, Any], folder: Path) -> None:

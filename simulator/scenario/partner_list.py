@@ -32,19 +32,32 @@ LIST_STATES = ("signed", "active", "collaborating", "dormant")
 MAX_ROWS = 5_000_000
 MAX_FILE_BYTES = 500_000_000
 KEY = "channel.partner_list"
+PROSPECT_KEY = "market.prospect_list"
+PROSPECT_REQUIRED = ("prospect_id", "segment", "fit_score")
 
 
 def read_partner_list(path: str | Path) -> dict[str, list[Any]]:
     """The partner list file as columns of plain values, checked row by row (one-line errors)."""
+    return partner_columns(read_table(path, KEY, "partners"), str(path))
+
+
+def read_prospect_list(path: str | Path) -> dict[str, list[Any]]:
+    """The prospect list file (``market.prospect_list``) as checked columns."""
+    return prospect_columns(read_table(path, PROSPECT_KEY, "prospects"), str(path))
+
+
+def read_table(path: str | Path, key: str, sheet: str) -> Any:
+    """A CSV, Parquet or Excel table (the sheet named ``sheet``, else the first) as a DataFrame."""
     import pandas as pd
 
     p = Path(path)
+    what = key.rsplit(".", 1)[-1].replace("_", " ")
     if not p.exists():
-        raise ScenarioError(f"partner list not found: {p}", KEY)
+        raise ScenarioError(f"{what} not found: {p}", key)
     if not p.is_file():
-        raise ScenarioError(f"{p} is not a regular file; give a CSV, Parquet or Excel file", KEY)
+        raise ScenarioError(f"{p} is not a regular file; give a CSV, Parquet or Excel file", key)
     if p.stat().st_size > MAX_FILE_BYTES:
-        raise ScenarioError(f"{p} is {p.stat().st_size / 1e6:.0f} MB; a partner list may be at most 500 MB", KEY)
+        raise ScenarioError(f"{p} is {p.stat().st_size / 1e6:.0f} MB; a {what} may be at most 500 MB", key)
     suffix = p.suffix.lower()
     try:
         if suffix == ".csv":
@@ -54,15 +67,15 @@ def read_partner_list(path: str | Path) -> dict[str, list[Any]]:
         elif suffix in (".xlsx", ".xlsm"):
             sheets = pd.read_excel(p, sheet_name=None, dtype=str, keep_default_na=False, engine="openpyxl")
             named = {str(k).strip().lower(): v for k, v in sheets.items()}
-            frame = named.get("partners", next(iter(sheets.values())) if sheets else pd.DataFrame())
+            frame = named.get(sheet, next(iter(sheets.values())) if sheets else pd.DataFrame())
         else:
-            raise ScenarioError(f"{p}: unknown file type {suffix!r}; use .csv, .parquet or .xlsx", KEY)
+            raise ScenarioError(f"{p}: unknown file type {suffix!r}; use .csv, .parquet or .xlsx", key)
     except ScenarioError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way, in one line
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ScenarioError(f"{p} cannot be read as a {suffix[1:]} table ({first[:120]})", KEY) from None
-    return partner_columns(frame, str(p))
+        raise ScenarioError(f"{p} cannot be read as a {suffix[1:]} table ({first[:120]})", key) from None
+    return frame.rename(columns={c: str(c).strip().lower() for c in frame.columns})
 
 
 def partner_columns(frame: Any, source: str = "the partner list") -> dict[str, list[Any]]:
@@ -128,6 +141,43 @@ def partner_columns(frame: Any, source: str = "the partner list") -> dict[str, l
             out["revenue_t12m"].append(None if _blank(raw) else _amount(raw, "revenue_t12m", source, line))
         if has["tier"]:
             out["tier"].append(_text(row["tier"]) or None)
+    return out
+
+
+def prospect_columns(frame: Any, source: str = "the prospect list") -> dict[str, list[Any]]:
+    """Check a table of prospects (``prospect_id``, ``segment``, ``fit_score``) and return its columns."""
+    frame = frame.rename(columns={c: str(c).strip().lower() for c in frame.columns})
+    missing = [c for c in PROSPECT_REQUIRED if c not in frame.columns]
+    if missing:
+        raise ScenarioError(
+            f"{source} has no column {missing[0]!r}; a prospect list needs {', '.join(PROSPECT_REQUIRED)}",
+            PROSPECT_KEY,
+        )
+    if len(frame) > MAX_ROWS:
+        raise ScenarioError(f"{source} has {len(frame):,} rows; at most {MAX_ROWS:,} prospects", PROSPECT_KEY)
+    out: dict[str, list[Any]] = {"prospect_id": [], "segment": [], "fit_score": []}
+    seen: dict[str, int] = {}
+    for i, row in enumerate(frame.to_dict("records")):
+        line = i + 2
+        pid = _text(row["prospect_id"])
+        if not pid:
+            raise ScenarioError(f"{source} row {line}: prospect_id is empty", PROSPECT_KEY)
+        if pid in seen:
+            raise ScenarioError(
+                f"{source} row {line}: prospect_id {pid!r} appears twice (first on row {seen[pid]})", PROSPECT_KEY
+            )
+        seen[pid] = line
+        try:
+            score = float(str(row["fit_score"]).strip())
+        except ValueError:
+            score = math.nan
+        if not math.isfinite(score) or abs(score) > 1e12:
+            raise ScenarioError(
+                f"{source} row {line}: fit_score {str(row['fit_score'])[:40]!r} must be a finite number", PROSPECT_KEY
+            )
+        out["prospect_id"].append(pid)
+        out["segment"].append(_text(row["segment"]).lower())
+        out["fit_score"].append(score)
     return out
 
 

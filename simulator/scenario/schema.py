@@ -32,6 +32,7 @@ from ..errors import ScenarioError, did_you_mean, one_of
 from ..lifecycle.rates import RATE_KEYS, RATES, Phase
 from ..lifecycle.states import STATE_LABELS, State
 from .keys import key_parts
+from .uncertainty import key_bounds, make_distribution
 
 
 class FrozenDict(dict):
@@ -64,6 +65,10 @@ def _as_tuple(value: Any) -> Any:
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
+# Money keys are bounded so that every sum the engine makes (companies x months x levers x intensity)
+# stays far inside float64: a cost of 1e9 a partner-month over 5 million companies and 600 months is 3e18.
+Cost = Annotated[float, Field(ge=0.0, le=1e9)]
+FixedCost = Annotated[float, Field(ge=0.0, le=1e12)]
 Count = Annotated[int, Field(ge=0)]
 Months = Annotated[int, Field(ge=1, le=600)]
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -99,12 +104,56 @@ def _default_segments() -> FrozenDict:
 MAX_SEGMENTS = 127  # segment indices are int8 in the engine
 
 
+class ProspectList(Section):
+    """The vendor's own scored prospect list (``market.prospect_list``): a file path, a table or columns."""
+
+    prospect_id: tuple[str, ...]
+    segment: tuple[str, ...]
+    fit_score: tuple[Annotated[float, Field(allow_inf_nan=False)], ...]
+    file: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, data: Any) -> Any:
+        from .partner_list import prospect_columns, read_prospect_list
+
+        if isinstance(data, str | Path):
+            data = {**read_prospect_list(data), "file": str(data)}
+        elif hasattr(data, "columns") and hasattr(data, "to_dict"):
+            data = prospect_columns(data)
+        if isinstance(data, Mapping):
+            data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _same_length(self) -> ProspectList:
+        n = len(self.prospect_id)
+        if len(self.segment) != n or len(self.fit_score) != n:
+            raise ScenarioError("prospect_id, segment and fit_score must have one value per prospect", "prospect_list")
+        if len(set(self.prospect_id)) != n:
+            raise ScenarioError("prospect_id values must be unique", "prospect_list.prospect_id")
+        return self
+
+    def __len__(self) -> int:
+        return len(self.prospect_id)
+
+
 class Market(Section):
     """The addressable market: companies matching the ideal partner profile."""
 
     prospects: Annotated[int, Field(ge=0, le=5_000_000)] = 2000
     vendor_signings_per_year: Annotated[float, Field(ge=0.0, le=120.0)] = 2.5
     segments: Annotated[dict[str, Segment], AfterValidator(_freeze)] = Field(default_factory=_default_segments)
+    prospect_list: ProspectList | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prospects_from_the_list(cls, data: Any) -> Any:
+        # With a prospect list, the market is the list: its length replaces market.prospects.
+        if isinstance(data, dict) and data.get("prospect_list") is not None:
+            listed = ProspectList.model_validate(data["prospect_list"])
+            data = {**data, "prospect_list": listed, "prospects": len(listed)}
+        return data
 
     @model_validator(mode="after")
     def _check_segments(self) -> Market:
@@ -243,6 +292,9 @@ class Recruitment(Section):
     nurture_months: Annotated[int, Field(ge=1, le=600)] = 6
     cooloff_months: Annotated[int, Field(ge=0, le=600)] = 12
     scoring_accuracy: Probability = 0.6
+    # Who is hard to win: a prospect's win-share hazard is scaled by (potential / segment median) ** -e.
+    # 0 is MODEL.md's model (size does not matter).
+    size_elasticity: Annotated[float, Field(ge=0.0, le=2.0)] = 0.0
 
 
 class Activation(Section):
@@ -250,6 +302,10 @@ class Activation(Section):
 
     monthly_probability: Probability = 0.11
     window_months: Months = 6
+    # Ramp-up after the first deal: a recruit earns ramp_start of its potential at its first deal, rising in
+    # a straight line to all of it after ramp_months (on top of growth). ramp_months 0: no ramp (MODEL.md).
+    ramp_start: Annotated[float, Field(gt=0.0, le=1.0)] = 0.25
+    ramp_months: Annotated[int, Field(ge=0, le=600)] = 0
 
 
 class Churn(Section):
@@ -282,23 +338,52 @@ class Economics(Section):
     """Margin on partner revenue and the cost of recruiting."""
 
     gross_margin: Probability = 0.6
-    nurture_cost_per_month: NonNegative = 200.0
-    onboarding_cost: NonNegative = 5000.0
+    nurture_cost_per_month: Cost = 200.0
+    onboarding_cost: Cost = 5000.0
+    discount_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.10  # annual, for the NPV of a program change
+
+
+Target = Annotated[float, Field(gt=0.0, le=1e15)]
 
 
 class Plan(Section):
-    """The sales plan: revenue wanted in the last 12 months of the horizon."""
+    """The sales plan: revenue wanted in the last 12 months of the horizon, or one target per plan year."""
 
-    revenue_target: Annotated[float, Field(gt=0.0)] | None = None
+    revenue_target: Target | None = None
+    revenue_targets: Annotated[tuple[Target, ...], BeforeValidator(_as_tuple)] | None = None
     confidence: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.9
+
+    @model_validator(mode="before")
+    @classmethod
+    def _last_year_is_the_target(cls, data: Any) -> Any:
+        # With a target per year, revenue_target is the last year's (given or not, it must agree).
+        if isinstance(data, dict) and isinstance(data.get("revenue_targets"), list | tuple) and data["revenue_targets"]:
+            last = data["revenue_targets"][-1]
+            given = data.get("revenue_target")
+            if given is None:
+                data = {**data, "revenue_target": last}
+            elif isinstance(given, int | float) and isinstance(last, int | float) and given != last:
+                from ..formatting import money
+
+                raise ScenarioError(
+                    f"is {money(given)}, but with a target per year (plan.revenue_targets) it must be the last "
+                    f"year's, {money(last)}; leave revenue_target out",
+                    "revenue_target",
+                )
+        return data
+
+    @property
+    def years(self) -> int:
+        """Plan years with their own target (0 without yearly targets)."""
+        return len(self.revenue_targets or ())
 
 
 class LeverCost(Section):
     """What a lever costs while it runs."""
 
-    per_partner_month: NonNegative = 0.0
-    fixed_per_month: NonNegative = 0.0
-    per_signing: NonNegative = 0.0
+    per_partner_month: Cost = 0.0
+    fixed_per_month: FixedCost = 0.0
+    per_signing: Cost = 0.0
     revenue_share: Probability = 0.0
 
 
@@ -408,6 +493,9 @@ class Program(Section):
     levers: Annotated[tuple[Lever, ...], BeforeValidator(_as_tuple)] = ()
 
 
+Distribution = make_distribution(Section)
+
+
 class Scenario(Section):
     """A validated, immutable scenario (see MODEL.md for the meaning of every key)."""
 
@@ -425,8 +513,10 @@ class Scenario(Section):
     economics: Economics = Economics()
     plan: Plan = Plan()
     program: Program = Program()
+    uncertainty: Annotated[dict[str, Distribution], AfterValidator(_freeze)] = Field(default_factory=FrozenDict)
 
     _notes: FrozenDict = PrivateAttr(default_factory=FrozenDict)
+    _sources: FrozenDict = PrivateAttr(default_factory=FrozenDict)
 
     @model_validator(mode="after")
     def _check_cross_keys(self) -> Scenario:
@@ -441,6 +531,15 @@ class Scenario(Section):
                         "channel.segment_shares",
                     )
             _check_shares(shares, "channel.segment_shares")
+        prospects = self.market.prospect_list
+        if prospects is not None:
+            for i, seg in enumerate(prospects.segment):
+                if seg not in segments:
+                    raise ScenarioError(
+                        f"row {i + 2} ({prospects.prospect_id[i]}): unknown segment {seg!r}"
+                        f"{did_you_mean(seg, segments)}; market.segments has: {one_of(segments)}",
+                        "market.prospect_list",
+                    )
         listed = self.channel.partner_list
         if listed is not None:
             for i, seg in enumerate(listed.segment):
@@ -459,6 +558,23 @@ class Scenario(Section):
                         f"below activation.window_months (or list it as dormant)",
                         "channel.partner_list",
                     )
+        targets = self.plan.revenue_targets
+        if targets is not None:
+            H = self.horizon_months
+            if not targets or H % 12 or len(targets) != H // 12:
+                raise ScenarioError(
+                    f"{len(targets)} yearly target(s) for a {H}-month horizon; give one per plan year "
+                    f"({H // 12 if H % 12 == 0 else 'a horizon in whole years'})",
+                    "plan.revenue_targets",
+                )
+        for key, dist in self.uncertainty.items():
+            low, high = key_bounds(key, segments)
+            if dist.mass(low, high) <= 1e-12:
+                raise ScenarioError(
+                    f"{dist.kind} {list(dist.parameters)} puts no probability within the key's range "
+                    f"[{low:g}, {high:g}]",
+                    f"uncertainty.{key}",
+                )
         if self.companies > 5_000_000:
             raise ScenarioError(
                 f"{self.companies:,} companies (prospects plus today's partners); the engine accepts at most 5,000,000",
@@ -475,9 +591,9 @@ class Scenario(Section):
             seen.add(lever.name)
         _check_program_size(len(self.program.levers), len(segments), self.horizon_months)
         if self.program.levers:
-            from ..lifecycle.program import check_growth
+            from ..lifecycle.program import check_levers
 
-            check_growth(self)  # refuses stacked effects the engine cannot represent
+            check_levers(self)  # refuses stacked effects the engine cannot represent
         return self
 
     # -- convenience -------------------------------------------------------
@@ -496,6 +612,13 @@ class Scenario(Section):
         """Source notes read from the scenario file's comments (dotted key -> note)."""
         return self._notes
 
+    @property
+    def sources(self) -> Mapping[str, Any]:
+        """Where each value came from: dotted key -> :class:`~simulator.scenario.sources.Source` (file and
+        line, base file, override or calibrated); :func:`~simulator.scenario.sources.source_of` looks a
+        key up, defaults included."""
+        return self._sources
+
     def __iter__(self):  # noqa: ANN204
         # A scenario is one value, not a collection of fields: this keeps
         # mesa.batch_run(parameters={"scenario": scenario}) from iterating it.
@@ -504,6 +627,13 @@ class Scenario(Section):
     def get(self, key: str) -> Any:
         """Value at a dotted key, e.g. ``scenario.get("activation.window_months")``."""
         value: Any = self.to_dict()
+        if key.startswith("uncertainty."):  # the section's own keys are dotted: match them whole
+            rest = key[len("uncertainty.") :]
+            for name, spec in value["uncertainty"].items():
+                if rest == name:
+                    return spec
+                if rest.startswith(f"{name}.") and rest[len(name) + 1 :] in spec:
+                    return spec[rest[len(name) + 1 :]]
         for part in key_parts(key):
             try:
                 value = value[int(part)] if isinstance(value, list) else value[part]
@@ -516,6 +646,10 @@ class Scenario(Section):
         from .loading import load_scenario
 
         return load_scenario(self, **overrides)
+
+    def without_uncertainty(self) -> Scenario:
+        """The same scenario with its ``uncertainty:`` section removed (the future's noise alone)."""
+        return self.override(uncertainty={}) if self.uncertainty else self
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-safe data; :func:`load_scenario` reads it back unchanged."""

@@ -283,14 +283,21 @@ def source_notes(text: str) -> dict[str, str]:
     """Map dotted keys to the comment written on their line (``key: 1  # why``).
 
     Comments on a mapping key's own line apply to that key; a comment on a line
-    of its own, directly above a key, applies to it too.
+    of its own, directly above a key, applies to it too, except the file's
+    header (the comment lines that open the file), which describes the file.
     """
+    return {key: note for key, (_, note) in key_lines(text).items() if note}
+
+
+def key_lines(text: str) -> dict[str, tuple[int, str | None]]:
+    """Every dotted key of a YAML file (sections, leaves, list items as ``levers[0]``) with the line
+    that sets it (1-based) and its comment (see :func:`source_notes`); empty if the text does not parse."""
     try:
         root = yaml.compose(text, Loader=_ScenarioLoader)
     except Exception:  # noqa: BLE001 - notes are optional; parsing errors surface elsewhere
         return {}
     lines = text.splitlines()
-    notes: dict[str, str] = {}
+    found: dict[str, tuple[int, str | None]] = {}
 
     def comment_at(line_no: int) -> str | None:
         if line_no >= len(lines):
@@ -300,30 +307,31 @@ def source_notes(text: str) -> dict[str, str]:
         m = _COMMENT.search(_strip_quoted(line))
         if m:
             return line[m.start(1) :].strip() or None
-        # A comment block right above the key.
+        # A comment block right above the key (not the file's header).
         block: list[str] = []
         j = line_no - 1
         while j >= 0 and lines[j].strip().startswith("#"):
             block.insert(0, lines[j].strip().lstrip("#").strip())
             j -= 1
+        if j < 0:  # the block opens the file: the file's header, not this key's note
+            return None
         return " ".join(b for b in block if b) or None
 
     def walk(node: yaml.Node, path: str) -> None:
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
-                key = str(key_node.value)
-                child = f"{path}.{key}" if path else key
-                note = comment_at(key_node.start_mark.line)
-                if note:
-                    notes[child] = note
+                child = f"{path}.{key_node.value}" if path else str(key_node.value)
+                found[child] = (key_node.start_mark.line + 1, comment_at(key_node.start_mark.line))
                 walk(value_node, child)
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
-                walk(item, f"{path}[{i}]")
+                child = f"{path}[{i}]"
+                found[child] = (item.start_mark.line + 1, comment_at(item.start_mark.line))
+                walk(item, child)
 
     if root is not None:
         walk(root, "")
-    return notes
+    return found
 
 
 def _strip_quoted(line: str) -> str:

@@ -20,7 +20,7 @@ from ..validation import FLAG, WORKERS, Whole, validate_arguments
 from .design import SweepDesign
 from .executors import Workers
 from .runner import run_sweep
-from .storage import SweepStore
+from .storage import ChunkPlan, SweepStore
 
 CHUNK_ELEMENTS = 1 << 17  # replications x working columns per chunk
 MIN_CHUNK = 10  # replications: below this, per-chunk costs dominate
@@ -111,13 +111,12 @@ def sweep(
     size = chunk_size if chunk_size is not None else default_chunk_size(design, hint)
     if isinstance(size, bool) or int(size) < 1:
         raise ChannelError(f"--chunk-size {size}: must be >= 1")
-    store, size = SweepStore.prepare(folder, design, int(size), monthly, resume)
-    finished = store.finished(check=True)  # proven before any worker starts; never more workers than chunks left
     show = sys.stderr.isatty() if progress is None else progress
-    with (
-        Workers(workers, dask, tasks=len(store.plan) - len(finished)) as pool,
-        _ProgressBar() if show else nullcontext() as bar,
-    ):
+    left, proven = _chunks_left(folder, design, int(size), resume)  # never more workers than chunks left
+    # The executor first: an unusable --dask address fails before anything is written.
+    with Workers(workers, dask, tasks=left) as pool, _ProgressBar() if show else nullcontext() as bar:
+        store, size = SweepStore.prepare(folder, design, int(size), monthly, resume)
+        finished = store.finished(check=True) if proven is None else proven
 
         def report(done: int, total: int) -> None:
             if bar is not None:
@@ -130,6 +129,23 @@ def sweep(
     table = open_sweep(folder)
     table.attrs["run"] = stats
     return table
+
+
+def _chunks_left(
+    folder: Path, design: SweepDesign, chunk_size: int, resume: bool
+) -> tuple[int, set[tuple[int, int]] | None]:
+    """How many chunks will run, and on a resume the proven finished ones, read without writing anything.
+
+    A folder that cannot be resumed counts as all chunks left: ``SweepStore.prepare`` refuses it next.
+    """
+    store = SweepStore(folder)
+    if resume and store.manifest_path.exists():
+        try:
+            finished = store.finished(check=True)
+            return len(store.plan) - len(finished), finished
+        except ChannelError:
+            pass
+    return len(ChunkPlan(len(design.points), design.replications, chunk_size)), None
 
 
 def open_sweep(folder: str | Path) -> pd.DataFrame:

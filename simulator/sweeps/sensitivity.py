@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ChannelError
+from ..errors import ChannelError, did_you_mean
 from ..scenario import Scenario
 from ..scenario.loading import ScenarioLike
 from ..validation import POSITIVE_COUNT, SEED, WORKERS, Whole, validate_arguments
+from ..vocabulary import kpi_columns
 from .design import SweepDesign, _ranges, is_integer_key, point_scenario
 
 METHODS = ("sobol", "morris")
@@ -116,6 +117,13 @@ def sensitivity(
     if method not in METHODS:
         raise ChannelError(f"--method {method!r}: use one of {', '.join(METHODS)}")
     base, bounds = _ranges(scenario, ranges, 1)
+    if model is None:  # the figure must be one the sweep reports: checked before any run
+        figures = [*kpi_columns(), *(["plan_met"] if base.plan.revenue_target is not None else [])]
+        if kpi not in figures:
+            raise ChannelError(
+                f"--kpi {kpi!r}: not a figure of the sweep{did_you_mean(str(kpi), figures)}; choose one of "
+                f"{', '.join(figures)}"
+            )
     n = samples if samples is not None else (64 if method == "sobol" else 10)
     x = sample(base, bounds, method, int(n), seed)
     points = _points(base, bounds, x)
@@ -128,9 +136,6 @@ def sensitivity(
             base, points, int(replications), int(seed), f"{method}-sensitivity", {k: list(v) for k, v in bounds.items()}
         )
         table = sweep(design, out=out, workers=workers, dask=dask, resume=resume, progress=progress)
-        if kpi not in table.columns:
-            numeric = [c for c in table.columns if c not in ("point", "replication", *bounds)]
-            raise ChannelError(f"--kpi {kpi!r}: not a figure of the sweep; choose one of {', '.join(numeric)}")
         y = table.groupby("point")[kpi].mean().astype(float).to_numpy()
     result_table = analyze(bounds, method, x, y, seed)
     samples_table = points.copy()

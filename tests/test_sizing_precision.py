@@ -1,0 +1,55 @@
+"""Sizing knows its precision: a range of answers its replications cannot tell apart, narrowed by more of them."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import small_channel
+
+import simulator as sim
+
+
+def small():
+    return sim.load_scenario(small_channel(horizon_months=12, plan={"revenue_target": 7_000_000}))
+
+
+def test_the_range_brackets_the_answer_and_its_ends_are_what_it_says():
+    r = sim.size_recruitment(small(), replications=60, seed=2, workers=1, max_replications=240)
+    low, high = r.value_range
+    assert low <= r.value <= high
+    curve = r.curve.set_index("value")
+    used = curve["replications"].max()
+    assert used == r.replications == 240 and set(curve["replications"]) <= {60, 120, 240}
+    if low < r.value:  # the lower end cannot be told from the confidence on its replications
+        assert curve.loc[low, "p_high"] >= r.confidence
+    below = [v for v in curve.index if v < low]
+    if below:  # the value below the range surely misses
+        assert curve.loc[max(below), "p_high"] < r.confidence
+    if r.pinned and r.value > 0:
+        assert low == high == r.value
+        assert curve.loc[r.value, "p_low"] >= r.confidence and curve.loc[r.value - 1, "p_high"] < r.confidence
+    assert r.notes[0].startswith("the answer")
+
+
+def test_no_budget_beyond_the_replications_is_the_fixed_search():
+    fixed = sim.size_recruitment(small(), replications=60, seed=2, workers=1, max_replications=60)
+    assert set(fixed.curve["replications"]) == {60} and fixed.replications == 60
+    assert fixed.value_range[0] <= fixed.value <= fixed.value_range[1]
+
+
+def test_more_replications_run_on_the_same_streams():
+    """A value extended from 60 to 120 replications equals the same value run on 120 from the start."""
+    r = sim.size_recruitment(small(), replications=60, seed=2, workers=1, max_replications=120)
+    extended = r.curve[r.curve["replications"] == 120]
+    if extended.empty:
+        pytest.skip("the answer was pinned on the first replications")
+    v = int(extended["value"].iloc[0])
+    direct = sim.simulate(small(), replications=120, seed=2, recruitment__nurture_per_month=v).kpis
+    p = (direct["revenue_last_12m"] >= 7_000_000).mean()
+    assert extended["p_plan_met"].iloc[0] == pytest.approx(p, abs=1e-12)
+
+
+@pytest.mark.slow
+def test_on_the_baseline_the_range_contains_the_answer_of_8000_fresh_replications():
+    r = sim.size_recruitment("scenarios/baseline.yaml", seed=0)
+    fresh = sim.size_recruitment("scenarios/baseline.yaml", seed=99, replications=8000, max_replications=8000)
+    assert r.value_range[0] <= fresh.value <= r.value_range[1]
