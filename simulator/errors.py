@@ -8,7 +8,32 @@ allowed instead. The CLI prints that line and exits with code 2.
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable
+
+
+class _BoundedRepr(reprlib.Repr):
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 128:  # never convert a huge integer to decimal (slow, and refused past 4300 digits)
+            return f"<a whole number of about {int(x.bit_length() * 0.30103):,} digits>"
+        return super().repr_int(x, level)
+
+
+_REPR = _BoundedRepr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = _REPR.maxfrozenset = 6
+_REPR.maxlevel = 3
+_REPR.maxlong = 40  # digits of a huge integer
+
+
+def bounded_repr(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, without ever building the whole repr first.
+
+    A user value can be huge (a long string aliased thousands of times, an integer of thousands of
+    digits): only its first items and characters are turned into text.
+    """
+    shown = _REPR.repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 class ChannelError(Exception):
@@ -28,8 +53,7 @@ class ScenarioError(ChannelError, ValueError):
         self.key = key
         self.problem = " ".join(str(message).split())
         if value is not ScenarioError._NO_VALUE:
-            shown = repr(value)
-            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            shown = bounded_repr(value)
             key = f"{key} = {shown}" if key else f"value {shown}"
         super().__init__(f"{key}: {message}" if key else message)
 

@@ -26,7 +26,9 @@ from typing import Any
 
 from . import vocabulary
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls (escape sequences, bells) and the Unicode bidirectional controls, which reorder the
+# rest of a printed line (U+202E shows "evil.exe" as "exe.live"): each is shown escaped instead.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _UNITS = ((1e9, "bn"), (1e6, "m"), (1e3, "k"))
 MISSING = "-"
 
@@ -161,8 +163,14 @@ def figure_label(name: str, currency: str = "") -> str:
 
 
 def printable(text: str) -> str:
-    """Text safe for a terminal: control characters (escape sequences, bells) shown escaped, as ``\\x1b``."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    """Text safe for a terminal: control characters (escape sequences, bells) and bidirectional controls
+    shown escaped, as ``\\x1b`` and ``\\u202e``."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def plural(n: int, noun: str) -> str:

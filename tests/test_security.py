@@ -347,7 +347,8 @@ def test_swept_names_never_become_file_names(tmp_path):
         workers=1,
     )
     files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
-    assert files == {"manifest.json", "points.parquet"} | {f"kpis/chunk-{i:06d}-00000.parquet" for i in range(3)}
+    chunks = {f"kpis/chunk-{i:06d}-00000.parquet" for i in range(3)}
+    assert files == {"manifest.json", "points.parquet", "journal.jsonl"} | chunks
     assert {p.name for p in tmp_path.iterdir()} == {"sweep"}
 
 

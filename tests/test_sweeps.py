@@ -130,23 +130,23 @@ def test_existing_folder_needs_resume_and_same_definition(design, serial_table):
 
 
 def test_full_disk_keeps_finished_chunks_and_resumes(design, serial_table, tmp_path, monkeypatch):
-    real = storage_module.atomic_write_parquet
+    real = storage_module.atomic_write_bytes
     calls = {"n": 0}
 
-    def flaky(path, table):
+    def flaky(path, data):
         if "kpis" in str(path):
             calls["n"] += 1
             if calls["n"] == 4:
                 raise OSError(28, "No space left on device")
-        return real(path, table)
+        return real(path, data)
 
-    monkeypatch.setattr(storage_module, "atomic_write_parquet", flaky)
+    monkeypatch.setattr(storage_module, "atomic_write_bytes", flaky)
     folder = tmp_path / "disk"
     with pytest.raises(ChannelError, match=r"No space left on device.*--resume"):
         sweep(design, out=folder, workers=1, chunk_size=5, monthly=True)
     kept = sorted((folder / "kpis").glob("chunk-*.parquet"))
     assert len(kept) == 3 and not list((folder / "kpis").glob(".tmp*"))
-    monkeypatch.setattr(storage_module, "atomic_write_parquet", real)
+    monkeypatch.setattr(storage_module, "atomic_write_bytes", real)
     resumed = sweep(design, out=folder, workers=1, resume=True, monthly=True)
     pd.testing.assert_frame_equal(resumed, serial_table, check_exact=True)
 

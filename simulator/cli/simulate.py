@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..engine.results import simulate
+from ..engine.results import check_result_memory, simulate
 from ..errors import ChannelError
 from ..formatting import money, plural, printable
 from ..scenario import apply_assignments
@@ -53,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_simulate(args: argparse.Namespace) -> int:
     scenario = load(args)
     folder = output_folder(args.out, args.scenario)
+    check_result_memory(scenario, args.replications, not args.no_partners)  # refused before --out is made
     check_exports(args)
     folder.mkdir(parents=True, exist_ok=True)  # an unusable --out fails now, not after the run
     result = simulate(scenario, replications=args.replications, seed=args.seed, partners=not args.no_partners)

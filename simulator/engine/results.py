@@ -21,6 +21,41 @@ from .kernel import INTEGER_COLUMNS, MONTHLY_COLUMNS, ChannelKernel
 from .population import NEVER
 
 BLOCK_ELEMENTS = 1 << 18  # replications x columns per block: keeps the working set in cache
+MEMORY_SHARE = 0.5  # of this machine's memory that the result tables of one simulate() may take
+PARTNER_ROW_BYTES = 180  # 17 columns: nullable integers, categoricals and the partner_id strings (64 bytes)
+LEVER_ROW_BYTES = 25  # replication, month, lever code, cost
+
+
+def result_bytes(scenario: Scenario, n_replications: int, partners: bool = True) -> int:
+    """What simulate()'s tables need at their peak (blocks, then their concatenation): an honest estimate.
+
+    Monthly rows are replications x (horizon + 1); partner rows are replications x companies ever signed,
+    estimated as today's partners plus the expected signings of nurtured prospects.
+    """
+    months = scenario.horizon_months + 1
+    per_replication = months * (len(MONTHLY_COLUMNS) + 2) * 8
+    per_replication += months * len(scenario.program.levers) * LEVER_ROW_BYTES
+    if partners:
+        recruited = scenario.recruitment.nurture_per_month * scenario.horizon_months * scenario.recruitment.win_share
+        signed = scenario.channel.partners + min(scenario.market.prospects, int(np.ceil(recruited)))
+        per_replication += signed * PARTNER_ROW_BYTES
+    return 2 * n_replications * per_replication  # the block frames and their concatenation, side by side
+
+
+def check_result_memory(scenario: Scenario, n_replications: int, partners: bool = True) -> None:
+    """Refuse, before running, replications whose tables would not fit in this machine's memory."""
+    import psutil
+
+    budget = int(psutil.virtual_memory().total * MEMORY_SHARE)
+    need = result_bytes(scenario, n_replications, partners)
+    if need > budget:
+        fits = max(budget // max(result_bytes(scenario, 1, partners), 1), 0)
+        raise ChannelError(
+            f"replications = {n_replications:,} of {scenario.companies:,} companies over {scenario.horizon_months} "
+            f"months need about {need / 2**30:,.1f} GiB for the result tables; this machine allows "
+            f"{budget / 2**30:,.1f} GiB: --replications {fits} fits"
+            + ("" if not partners else " (or skip the partner scorecard: partners=False)")
+        )
 
 
 def replication_indices(replications: int | Iterable[int]) -> np.ndarray:
@@ -154,6 +189,7 @@ def simulate(
     if not uncertainty:
         scn = scn.without_uncertainty()
     reps = replications
+    check_result_memory(scn, reps.size, partners)
     monthly, scorecards, levers, kpis = [], [], [], []
     for kernel in run_blocks(scn, seed, reps, concentration=concentration):
         monthly.append(monthly_frame(kernel))

@@ -47,6 +47,15 @@ class ProgramSchedule:
         return bool(self.revenue_share.any())
 
 
+MAX_PROGRAM_BYTES = 256 << 20  # the compiled tables of one scenario: far above any real program
+
+
+def program_table_bytes(n_levers: int, n_segments: int, horizon: int) -> int:
+    """Bytes :func:`compile_program` allocates (float64 tables), known before allocating them."""
+    per_month = len(RATE_KEYS) * N_STATES * n_segments + n_levers * (1 + 2 * N_STATES * n_segments + n_segments)
+    return 8 * (horizon + 1) * per_month
+
+
 def compile_program(scenario: Scenario) -> ProgramSchedule:
     """Turn the scenario's levers into monthly multiplier and cost tables."""
     horizon = scenario.horizon_months

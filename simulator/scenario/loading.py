@@ -105,7 +105,12 @@ def read_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, dict[str, 
         return data, sources
     if not isinstance(base, str) or not base.strip():
         raise ScenarioError("must name a scenario file, e.g. extends: baseline.yaml", "extends", base)
-    target = (path.parent / base).resolve()
+    if "\x00" in base:
+        raise ScenarioError(f"{path}: a file name cannot hold a NUL character", "extends", base)
+    try:
+        target = (path.parent / base).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop (RuntimeError before Python 3.13)
+        raise ScenarioError(f"{path}: {base} cannot be followed ({exc})", "extends") from None
     if target in chain or target == path.resolve():
         raise ScenarioError(f"{path}: extends {base} again (a cycle)", "extends")
     if len(chain) >= MAX_EXTENDS:

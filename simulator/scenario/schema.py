@@ -101,6 +101,9 @@ def _default_segments() -> FrozenDict:
     return FrozenDict({"partner": Segment()})
 
 
+MAX_SEGMENTS = 127  # segment indices are int8 in the engine
+
+
 class ProspectList(Section):
     """The vendor's own scored prospect list (``market.prospect_list``): a file path, a table or columns."""
 
@@ -156,6 +159,8 @@ class Market(Section):
     def _check_segments(self) -> Market:
         if not self.segments:
             raise ScenarioError("at least one segment is needed", "segments")
+        if len(self.segments) > MAX_SEGMENTS:  # the engine keeps segment indices in int8
+            raise ScenarioError(f"{len(self.segments):,} segments; at most {MAX_SEGMENTS} are allowed", "segments")
         for name in self.segments:
             if not NAME.match(name):
                 raise ScenarioError(
@@ -584,6 +589,7 @@ class Scenario(Section):
                     f"program.levers[{i}].name",
                 )
             seen.add(lever.name)
+        _check_program_size(len(self.program.levers), len(segments), self.horizon_months)
         if self.program.levers:
             from ..lifecycle.program import check_levers
 
@@ -658,6 +664,19 @@ class Scenario(Section):
         """A short hash of every value (not the notes): equal scenarios, equal fingerprints."""
         text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _check_program_size(n_levers: int, n_segments: int, horizon: int) -> None:
+    """Refuse, before allocating, lever tables (levers x segments x months) that would not fit in memory."""
+    from ..lifecycle.program import MAX_PROGRAM_BYTES, program_table_bytes
+
+    need = program_table_bytes(n_levers, n_segments, horizon)
+    if need > MAX_PROGRAM_BYTES:
+        raise ScenarioError(
+            f"{n_levers:,} levers x {n_segments} segments x {horizon + 1} months need {need / 2**30:.1f} GiB of "
+            f"lever tables; the engine allows {MAX_PROGRAM_BYTES >> 20} MiB (fewer levers, segments or months)",
+            "program.levers",
+        )
 
 
 def _check_lever(lever: Lever, key: str, segments: tuple[str, ...], horizon: int) -> None:

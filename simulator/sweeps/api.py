@@ -20,7 +20,7 @@ from ..validation import FLAG, WORKERS, Whole, validate_arguments
 from .design import SweepDesign
 from .executors import Workers
 from .runner import run_sweep
-from .storage import SweepStore
+from .storage import ChunkPlan, SweepStore
 
 CHUNK_ELEMENTS = 1 << 17  # replications x working columns per chunk
 MIN_CHUNK = 10  # replications: below this, per-chunk costs dominate
@@ -112,9 +112,11 @@ def sweep(
     if isinstance(size, bool) or int(size) < 1:
         raise ChannelError(f"--chunk-size {size}: must be >= 1")
     show = sys.stderr.isatty() if progress is None else progress
+    left, proven = _chunks_left(folder, design, int(size), resume)  # never more workers than chunks left
     # The executor first: an unusable --dask address fails before anything is written.
-    with Workers(workers, dask) as pool, _ProgressBar() if show else nullcontext() as bar:
+    with Workers(workers, dask, tasks=left) as pool, _ProgressBar() if show else nullcontext() as bar:
         store, size = SweepStore.prepare(folder, design, int(size), monthly, resume)
+        finished = store.finished(check=True) if proven is None else proven
 
         def report(done: int, total: int) -> None:
             if bar is not None:
@@ -122,34 +124,66 @@ def sweep(
             if on_chunk is not None:
                 on_chunk(done, total)
 
-        stats = run_sweep(design, store, size, pool, monthly, report)
+        stats = run_sweep(design, store, size, pool, monthly, report, finished)
         stats["workers"] = pool.description
     table = open_sweep(folder)
     table.attrs["run"] = stats
     return table
 
 
-def open_sweep(folder: str | Path) -> pd.DataFrame:
-    """The table of a sweep on disk (finished chunks), sorted by point and replication."""
+def _chunks_left(
+    folder: Path, design: SweepDesign, chunk_size: int, resume: bool
+) -> tuple[int, set[tuple[int, int]] | None]:
+    """How many chunks will run, and on a resume the proven finished ones, read without writing anything.
+
+    A folder that cannot be resumed counts as all chunks left: ``SweepStore.prepare`` refuses it next.
+    """
     store = SweepStore(folder)
-    if not store.manifest_path.exists():
-        raise ChannelError(f"{folder}: not a sweep folder (no manifest.json)")
-    manifest = store.manifest()
-    table = store.read("kpis")
+    if resume and store.manifest_path.exists():
+        try:
+            finished = store.finished(check=True)
+            return len(store.plan) - len(finished), finished
+        except ChannelError:
+            pass
+    return len(ChunkPlan(len(design.points), design.replications, chunk_size)), None
+
+
+def open_sweep(folder: str | Path) -> pd.DataFrame:
+    """The table of a sweep on disk (its proven chunks), sorted by point and replication.
+
+    Every chunk is checked against the sweep's journal (content hash, point, replications), so each
+    (point, replication) appears at most once and only as it was written; a damaged, replaced or foreign
+    file is refused with its name. A sweep still running or interrupted opens with
+    ``attrs["complete"] = False`` and ``attrs["missing"]``: the ``(point, first, stop)`` replication
+    ranges not yet on disk.
+    """
+    store = _opened(folder)
+    table, missing = store.read("kpis")
     table.attrs.update(
         folder=str(store.folder),
-        keys=list(manifest["definition"]["keys"]),
-        complete=len(store.finished()) == int(manifest["n_chunks"]),
+        keys=list(store.manifest()["definition"]["keys"]),
+        complete=not missing,
+        missing=[(c.point, c.first, c.stop) for c in missing],
     )
     return table
 
 
 def sweep_monthly(folder: str | Path) -> pd.DataFrame:
-    """The monthly series of a sweep run with ``monthly=True``."""
-    store = SweepStore(folder)
-    if not store.manifest().get("monthly"):
+    """The monthly series of a sweep run with ``monthly=True`` (proven chunks only, as :func:`open_sweep`)."""
+    store = _opened(folder)
+    if not store.manifest()["monthly"]:
         raise ChannelError(f"{folder}: this sweep kept no monthly series (run it with --monthly)")
-    return store.read("monthly")
+    table, missing = store.read("monthly")
+    table.attrs.update(complete=not missing, missing=[(c.point, c.first, c.stop) for c in missing])
+    return table
+
+
+def _opened(folder: str | Path) -> SweepStore:
+    store = SweepStore(folder)
+    if not store.manifest_path.exists():
+        raise ChannelError(f"{folder}: not a sweep folder (no manifest.json)")
+    store.check_points()
+    return store
 
 
 def summarize_sweep(

@@ -13,9 +13,12 @@ are differences of the scenarios, not of the draws.
 
 from __future__ import annotations
 
+import csv as csvlib
 import hashlib
+import io
 import itertools
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +35,8 @@ from ..scenario.yaml_io import parse_yaml
 from ..validation import POSITIVE_COUNT, SEED
 
 SAMPLERS = ("grid", "lhs", "sobol", "csv", "points")
-FULL_CHECK = 1000  # points validated one by one; larger designs check each key's values
+MAX_POINTS = 1_000_000  # points per sweep: beyond this the design itself is a mistake (and its table huge)
+MAX_WHOLE = 2**53  # whole numbers beyond this are not exact as read from text or floats
 
 
 override_name = keyword_key  # ``program.levers[0].intensity`` -> ``program__levers__0__intensity``
@@ -80,18 +84,25 @@ class SweepDesign:
         object.__setattr__(self, "seed", SEED("seed", self.seed))
         if len(self.points) == 0:
             raise ChannelError("the sweep has no points")
+        _check_point_count(len(self.points))
+        _check_keys(self.keys)
         self._validate_points()
 
     def _validate_points(self) -> None:
-        """Refuse a bad point before anything runs (large designs: each key's values, then a sample)."""
-        rows = self.points.to_dict("records")
-        if len(rows) > FULL_CHECK:
-            for key in self.keys:
-                for value in pd.unique(self.points[key])[:FULL_CHECK]:
-                    self._check({key: value}, f"value of {key}")
-            rows = rows[:100]
-        for i, row in enumerate(rows):
-            self._check(row, f"point {i}")
+        """Refuse a bad point before anything runs: every point is validated (each distinct one once)."""
+        for key in self.keys:
+            for i, value in enumerate(self.points[key].to_numpy()):
+                if not _is_scalar(value):
+                    raise ChannelError(
+                        f"point {i}: {key} = {_short(value)} is a {type(value).__name__}; a swept key takes numbers, "
+                        "text or true/false (sweep a list item by its position, e.g. program.levers[0].intensity)"
+                    )
+        seen: set[tuple] = set()
+        for i, row in enumerate(self.points.to_dict("records")):
+            plain = tuple((k, _plain(v)) for k, v in row.items())
+            if plain not in seen:
+                seen.add(plain)
+                self._check(row, f"point {i}")
 
     def _check(self, values: Mapping[str, Any], where: str) -> None:
         try:
@@ -113,11 +124,21 @@ class SweepDesign:
         scn = load_scenario(base)
         if not values:
             raise ChannelError("a grid needs at least one key with values")
+        _check_keys(list(values))  # before spellings are merged: two spellings of one key are refused
         values = {dotted_key(k): v for k, v in values.items()}
         for key, vals in values.items():
             scn.get(key)  # the key must exist in the scenario
             if isinstance(vals, str) or not isinstance(vals, Sequence) or len(vals) == 0:
                 raise ChannelError(f"grid {key}: give a non-empty list of values")
+            for value in vals:
+                if not _is_scalar(value):
+                    raise ChannelError(
+                        f"grid {key}: the value {_short(value)} is a {type(value).__name__}; a swept key takes "
+                        "numbers, text or true/false (sweep a list item by its position, "
+                        "e.g. program.levers[0].intensity)"
+                    )
+        # The product is refused before it is made: a few long value lists can multiply past any memory.
+        _check_point_count(math.prod(len(v) for v in values.values()), "the grid has")
         rows = [dict(zip(values, combo, strict=True)) for combo in itertools.product(*values.values())]
         return cls(
             scn,
@@ -176,22 +197,15 @@ class SweepDesign:
     def from_csv(cls, base: ScenarioLike, path: str | Path, replications: int = 100, seed: int = 0) -> SweepDesign:
         """Points listed in a CSV file: one column per dotted key, one row per point."""
         p = Path(path)
-        if not p.is_file():
-            raise ChannelError(f"points file not found: {p}")
-        try:
-            table = pd.read_csv(p)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise ChannelError(f"{p}: not a readable CSV file ({str(exc).splitlines()[0]})") from None
+        table = _read_points_csv(p)
         table = table.drop(columns=[c for c in ("point",) if c in table.columns])
+        _check_keys([str(c) for c in table.columns])
         table.columns = [dotted_key(str(c)) for c in table.columns]
         scn = load_scenario(base)
         for key in table.columns:
             scn.get(str(key))
             if is_integer_key(scn, str(key)):
-                col = table[key]
-                if col.isna().any() or not np.allclose(col, np.round(col)):
-                    raise ChannelError(f"{p}: column {key} must hold whole numbers")
-                table[key] = col.round().astype("int64")
+                table[key] = _whole_column(table[key], f"{p}: column {key}")
         rows = table.to_dict("records")
         return cls(scn, _table(rows, list(table.columns)), int(replications), int(seed), "csv")
 
@@ -259,6 +273,8 @@ def _ranges(base: ScenarioLike, ranges: Mapping[str, tuple[float, float]], point
         raise ChannelError("give at least one key=low:high range")
     if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < 1:
         raise ChannelError(f"--points {points!r}: must be a whole number >= 1")
+    _check_point_count(int(points), "--points asks for")
+    _check_keys(list(ranges))
     bounds = {}
     for key, pair in ((dotted_key(k), v) for k, v in ranges.items()):
         value = scn.get(key)
@@ -267,6 +283,8 @@ def _ranges(base: ScenarioLike, ranges: Mapping[str, tuple[float, float]], point
         lo, hi = (float(x) for x in pair)
         if not np.isfinite([lo, hi]).all() or not lo < hi:
             raise ChannelError(f"{key}: range {lo:g}:{hi:g} must have low < high")
+        if is_integer_key(scn, key) and math.ceil(lo) > math.floor(hi):
+            raise ChannelError(f"{key}: range {lo:g}:{hi:g} holds no whole number, and {key} takes whole numbers")
         bounds[key] = (lo, hi)
     return scn, bounds
 
@@ -292,7 +310,82 @@ def _bounds_spec(bounds: dict[str, tuple[float, float]]) -> dict[str, list[float
 
 
 def _describe(row: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={_plain(v)!r}" for k, v in row.items())
+    return ", ".join(f"{k}={_short(_plain(v))}" for k, v in row.items())
+
+
+def _short(value: Any) -> str:
+    from ..errors import bounded_repr
+
+    return bounded_repr(value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | bool | int | float | np.integer | np.floating | np.bool_)
+
+
+def _check_point_count(n: int, what: str = "the sweep has") -> None:
+    if n > MAX_POINTS:
+        raise ChannelError(f"{what} {n:,} points; a sweep may have at most {MAX_POINTS:,} (split it into several)")
+
+
+def _check_keys(keys: Sequence[str]) -> None:
+    """Each key at most once (``a.b[0]`` and ``a.b.0`` are the same key)."""
+    seen: dict[str, str] = {}
+    for key in keys:
+        name = override_name(str(key))
+        if name in seen:
+            raise ChannelError(f"the key {key} is given twice (as {seen[name]} and {key}); give each key once")
+        seen[name] = str(key)
+
+
+def _read_points_csv(p: Path) -> pd.DataFrame:
+    """A points CSV, refused unless every row has exactly the header's fields and every header is new."""
+    if not p.is_file():
+        raise ChannelError(f"points file not found: {p}")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ChannelError(f"cannot read {p}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ChannelError(f"{p}: not a UTF-8 text file") from None
+    try:
+        rows = list(csvlib.reader(io.StringIO(text)))
+    except csvlib.Error as exc:
+        raise ChannelError(f"{p}: not a readable CSV file ({exc})") from None
+    rows = [r for r in rows if r]  # blank lines
+    if not rows:
+        raise ChannelError(f"{p}: the file is empty; give a header line of keys and one row per point")
+    header = [h.strip() for h in rows[0]]
+    for i, name in enumerate(header):
+        if not name:
+            raise ChannelError(f"{p}: column {i + 1} of the header has no key")
+        if name in header[:i]:
+            raise ChannelError(f"{p}: the column {name} appears twice in the header; give each key once")
+    for number, row in enumerate(rows[1:], 2):
+        if len(row) != len(header):
+            raise ChannelError(
+                f"{p}: row {number} has {len(row)} fields, the header has {len(header)} "
+                f"({', '.join(header)}); a comma too many or too few?"
+            )
+    _check_point_count(len(rows) - 1, f"{p} has")
+    try:
+        return pd.read_csv(io.StringIO(text), index_col=False, skip_blank_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise ChannelError(f"{p}: not a readable CSV file ({str(exc).splitlines()[0]})") from None
+
+
+def _whole_column(col: pd.Series, where: str) -> pd.Series:
+    """A column of whole numbers as int64, refused at its first cell that is not one (text, inf, 2.5, 1e20)."""
+    numbers = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(numbers) | (np.abs(numbers) > MAX_WHOLE)
+    bad |= ~bad & (numbers != np.round(numbers))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ChannelError(
+            f"{where}, row {i + 2}: {_short(_plain(col.iloc[i]))} is not a whole number "
+            f"(the key takes whole numbers up to {MAX_WHOLE:,})"
+        )
+    return pd.Series(numbers.astype("int64"), index=col.index, name=col.name)
 
 
 # -- command-line parsing ---------------------------------------------------------
@@ -303,9 +396,17 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for item in items:
         key, sep, raw = item.partition("=")
-        if not sep or not key.strip() or not raw.strip():
+        key = key.strip()
+        if not sep or not key or not raw.strip():
             raise ChannelError(f"--grid {item!r}: expected key=v1,v2,... e.g. activation.window_months=3,6,9")
-        out[key.strip()] = [parse_yaml(v.strip(), f"--grid {key}") for v in raw.split(",") if v.strip()]
+        if key in out:
+            raise ChannelError(f"--grid {key} is given twice; give each key once, with all its values")
+        if raw.strip()[:1] in "[{":
+            raise ChannelError(
+                f"--grid {key}: list or mapping values cannot be swept; sweep one item by its position, "
+                "e.g. --grid program.levers[0].intensity=0.5,1"
+            )
+        out[key] = [parse_yaml(v.strip(), f"--grid {key}") for v in raw.split(",") if v.strip()]
     return out
 
 
@@ -315,6 +416,8 @@ def parse_ranges(items: Sequence[str], flag: str) -> dict[str, tuple[float, floa
     for item in items:
         key, sep, raw = item.partition("=")
         lo, colon, hi = raw.partition(":")
+        if key.strip() in out:
+            raise ChannelError(f"{flag} {key.strip()} is given twice; give each key one range")
         try:
             if not sep or not colon:
                 raise ValueError

@@ -20,14 +20,16 @@ class Workers:
 
     ``executor`` is a :class:`concurrent.futures.Executor`; ``parallelism`` is
     how many chunks it runs at once; :meth:`renew` replaces a process pool
-    whose worker died (Dask reschedules lost tasks itself).
+    whose worker died (Dask reschedules lost tasks itself). ``tasks`` (the chunks to run) caps the
+    local processes started: a sweep with one chunk left starts one process, whatever ``workers`` says.
     """
 
-    def __init__(self, workers: int | None = None, dask: str | None = None) -> None:
+    def __init__(self, workers: int | None = None, dask: str | None = None, tasks: int | None = None) -> None:
         if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
             raise ChannelError(f"--workers {workers}: must be >= 1")
         self.dask = dask
         self.requested = workers
+        self.tasks = None if tasks is None else max(int(tasks), 1)
         self.executor: Executor = SerialExecutor()
         self.parallelism = 1
         self.description = "this process"
@@ -38,13 +40,16 @@ class Workers:
         if self.dask:
             self._start_dask()
         else:
-            n = default_workers() if self.requested is None else int(self.requested)
+            n = self._capped(default_workers() if self.requested is None else int(self.requested))
             if n > 1:
                 self.executor, self.parallelism, self.description = process_pool(n), n, f"{n} local processes"
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _capped(self, n: int) -> int:
+        return n if self.tasks is None else min(n, self.tasks)
 
     def renew(self) -> None:
         """Start a fresh process pool after a worker died."""
@@ -68,7 +73,7 @@ class Workers:
         except ImportError:
             raise ChannelError("--dask needs dask.distributed: pip install 'dask[distributed]'") from None
         if self.dask == "local":
-            n = self.requested or default_workers()
+            n = self._capped(self.requested or default_workers())
             # Bound to the loopback interface: a local cluster is never reachable from the network.
             self._cluster = LocalCluster(
                 n_workers=n,

@@ -83,13 +83,15 @@ def run_sweep(
     workers: Workers,
     monthly: bool = False,
     on_chunk: Callable[[int, int], None] | None = None,
+    finished: set[tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
     """Run every chunk not yet on disk; return counts and timings.
 
-    ``on_chunk(done, total)`` is called after each chunk is written (progress).
+    ``on_chunk(done, total)`` is called after each chunk is written (progress); ``finished`` is
+    ``store.finished(check=True)`` when the caller has it already.
     """
     every = chunks_of(design, chunk_size)
-    finished = store.finished(check=True)
+    finished = store.finished(check=True) if finished is None else finished
     todo = [c for c in every if (c.point, c.block) not in finished]
     total, already = len(every), len(every) - len(todo)
     done = already
