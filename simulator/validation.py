@@ -6,8 +6,9 @@ A public function declares the constraints of its arguments once::
     def simulate(scenario, replications=100, seed=0): ...
 
 and every bad value is refused before any work with one line naming the argument, what is allowed and
-what was given: ``replications must be a whole number >= 1 or a list of distinct indices >= 0; got '5'
-(a string)``. Counts accept Python and numpy integers, never booleans, floats or strings.
+what was given: ``replications must be a whole number 1 to 100,000,000 or a list of distinct
+whole-number indices >= 0; got '5' (a string)``. Counts accept Python and numpy integers, never
+booleans, floats or strings.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from .errors import ChannelError
 
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_REPLICATIONS = 100_000_000  # a count is checked before its index array is built
 _SHOW = reprlib.Repr()
 _SHOW.maxstring = _SHOW.maxother = 40
 _SHOW.maxlist = _SHOW.maxtuple = 6
@@ -122,11 +124,11 @@ class ReplicationSet:
     """A count of replications (``0..n-1``) or an explicit list of distinct replication indices."""
 
     def describe(self) -> str:
-        return "a whole number >= 1 or a list of distinct whole-number indices >= 0"
+        return f"a whole number 1 to {MAX_REPLICATIONS:,} or a list of distinct whole-number indices >= 0"
 
     def __call__(self, name: str, value: Any) -> np.ndarray:
         if _is_whole(value):
-            if value < 1:
+            if value < 1 or value > MAX_REPLICATIONS:
                 raise refusal(name, self.describe(), value)
             return np.arange(int(value), dtype=np.int64)
         if isinstance(value, str | bytes | bool | np.bool_) or not isinstance(value, Iterable):

@@ -57,7 +57,7 @@ def test_cli_set_with_brackets(tmp_path):
         ({"replications": [0.5, 1.7]}, "(a list)"),
         ({"replications": 2.5}, "got 2.5 (a float)"),
         ({"replications": True}, "(a boolean)"),
-        ({"replications": 0}, "replications must be a whole number >= 1"),
+        ({"replications": 0}, "replications must be a whole number 1 to 100,000,000"),
         ({"seed": -1}, "seed must be a whole number"),
         ({"seed": 1.0}, "(a float)"),
         ({"partners": "yes"}, "partners must be True or False"),

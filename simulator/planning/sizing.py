@@ -392,7 +392,8 @@ def size_recruitment(
         dec = Decision(dec.key, dec.label, dec.integer, dec.low, dec.high, dec.current, float(tolerance))
     reps = replications
     budget = max(int(max_replications), reps.size)
-    with Workers(workers, dask) as pool:
+    # No more processes than chunks of replications (a small run is not worth a pool).
+    with Workers(workers, dask, tasks=max(1, reps.size // 16)) as pool:
         evaluate = _Evaluator(scn, dec, seed, reps, goal, pool)
         found = _bracket_and_bisect(evaluate, dec, conf)
         if found is not None and dec.integer and found > dec.low:

@@ -26,6 +26,21 @@ class ExecutionError(ChannelError):
     """Work that cannot finish (a task keeps failing, or its workers keep dying)."""
 
 
+class LazyTasks(Sequence):
+    """Tasks made when they are submitted (a chunk's scenario is a few kB: a million of them are not kept)."""
+
+    def __init__(self, count: int, make: Callable[[int], Any]) -> None:
+        self._count, self._make = count, make
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, i: int) -> Any:  # type: ignore[override]
+        if not 0 <= i < self._count:
+            raise IndexError(i)
+        return self._make(i)
+
+
 def worker_lost(exc: BaseException) -> bool:
     """A dead local process, or a Dask worker that died while running the task."""
     return isinstance(exc, BrokenProcessPool) or type(exc).__name__ in ("KilledWorker", "CommClosedError")

@@ -25,7 +25,7 @@ import pandas as pd
 from ..engine.results import simulate
 from ..scenario import load_scenario
 from .design import SweepDesign, point_scenario
-from .execution import ExecutionError, execute
+from .execution import ExecutionError, LazyTasks, execute
 from .executors import Workers
 from .storage import Chunk, SweepStore, chunks_of
 
@@ -108,7 +108,7 @@ def run_sweep(
         on_chunk(done, total)
     retried = execute(
         run_chunk,
-        [chunk_task(design, c, monthly) for c in todo],
+        LazyTasks(len(todo), lambda i: chunk_task(design, todo[i], monthly)),
         workers,
         write,
         describe=lambda i: f"point {todo[i].point}, replications {todo[i].first}-{todo[i].stop - 1}",
