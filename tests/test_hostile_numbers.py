@@ -109,3 +109,14 @@ def test_results_that_cannot_be_written_name_the_file(tmp_path):
     result = sim.simulate(small_channel(horizon_months=3), replications=2, seed=0)
     with pytest.raises(sim.ChannelError, match=r"cannot write .*file"):
         result.to_parquet(blocker / "out")
+
+
+@pytest.mark.parametrize("command", ["simulate", "capacity", "compare", "scorecard"])
+def test_an_unusable_output_folder_fails_before_any_run(tmp_path, command):
+    from conftest import BASELINE, run_cli
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    proc = run_cli(command, str(BASELINE), "-r", "400", "--out", str(blocker / "out"))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "cannot write there" in proc.stderr
+    assert "Revenue" not in proc.stdout  # no table printed before the error

@@ -114,12 +114,21 @@ def load(args: argparse.Namespace, path: str | None = None) -> Scenario:
 
 
 def output_folder(value: str | None, scenario_path: str) -> Path:
-    """Where to write results: --out, or results/<scenario file name>."""
+    """Where to write results: --out, or results/<scenario file name>; made and checked writable now,
+    before any run, so an unusable folder fails at once with one line (and no table printed first)."""
+    import tempfile
+
+    from ..errors import ChannelError
+
     folder = Path(value) if value else Path("results") / Path(scenario_path).stem
     if folder.exists() and not folder.is_dir():
-        from ..errors import ChannelError
-
         raise ChannelError(f"--out {folder}: exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ChannelError(f"--out {folder}: cannot write there ({exc.strerror or exc})") from None
     return folder
 
 
