@@ -51,3 +51,23 @@ def test_bad_yearly_plans_are_refused(plan, needle):
     with pytest.raises(sim.ScenarioError) as err:
         sim.load_scenario(BASELINE, **{f"plan__{k}": v for k, v in plan.items()})
     assert needle in str(err.value)
+
+
+def test_sizing_and_capacity_meet_every_year_or_a_named_one():
+    scn = sim.load_scenario(BASELINE, plan__revenue_targets=TARGETS, horizon_months=36)
+    every = sim.size_recruitment(scn, replications=40, seed=1, workers=1, max_replications=40)
+    at = sim.simulate(scn, replications=40, seed=1, recruitment__nurture_per_month=every.value).kpis
+    assert every.probability == pytest.approx(at["plan_met"].mean())
+    assert "all 3 yearly targets" in every.notes[0]
+    second = sim.size_recruitment(scn, replications=40, seed=1, workers=1, max_replications=40, year=2)
+    at2 = sim.simulate(scn, replications=40, seed=1, recruitment__nurture_per_month=second.value).kpis
+    assert second.probability == pytest.approx(at2["plan_met_year_2"].mean()) and second.target == 40e6
+    cap = sim.capacity(scn, replications=30, seed=2)
+    off = sim.simulate(scn, replications=30, seed=2, recruitment__nurture_per_month=0).kpis
+    assert cap.p_plan_met == pytest.approx(off["plan_met"].mean())
+    cap1 = sim.capacity(scn, replications=30, seed=2, year=1)
+    assert cap1.p_plan_met == pytest.approx(off["plan_met_year_1"].mean())
+    with pytest.raises(sim.ChannelError, match="numbered from 1"):
+        sim.size_recruitment(scn, year=4, replications=4)
+    with pytest.raises(sim.ChannelError, match="no yearly targets"):
+        sim.capacity(BASELINE, year=1, replications=4)

@@ -132,6 +132,12 @@ def _add_plan_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--confidence", type=str, metavar="C", help="probability the plan must be met with (default plan.confidence)"
     )
+    parser.add_argument(
+        "--year",
+        type=positive_int,
+        metavar="Y",
+        help="with yearly targets (plan.revenue_targets): meet plan year Y's target (default: every year's)",
+    )
 
 
 _AMOUNT = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?)\s*(k|m|mn|bn|b)?\s*$", re.IGNORECASE)
@@ -171,7 +177,9 @@ def run_capacity(args: argparse.Namespace) -> int:
     scenario = load(args)
     target, conf = parse_amount(args.target), parse_probability(args.confidence)
     folder = output_folder(args.out, args.scenario) if args.out else None
-    cap = capacity(scenario, replications=args.replications, seed=args.seed, target=target, confidence=conf)
+    cap = capacity(
+        scenario, replications=args.replications, seed=args.seed, target=target, confidence=conf, year=args.year
+    )
     cur = scenario.currency
     H = scenario.horizon_months
     title = (
@@ -247,6 +255,7 @@ def run_size(args: argparse.Namespace) -> int:
         scenario,
         target=target,
         confidence=conf,
+        year=args.year,
         decision=args.decision,
         replications=args.replications,
         seed=args.seed,

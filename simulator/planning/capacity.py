@@ -10,8 +10,8 @@ import pandas as pd
 from ..engine.results import SimulationResult, simulate
 from ..scenario.loading import ScenarioLike
 from ..scenario.schema import Scenario
-from ..validation import CONFIDENCE, FLAG, REPLICATIONS, SEED, validate_arguments
-from .common import as_scenario, band_row, bands, check_confidence, check_target
+from ..validation import CONFIDENCE, FLAG, REPLICATIONS, SEED, Whole, validate_arguments
+from .common import as_scenario, band_row, bands, check_confidence, plan_goal
 
 TRAJECTORY_FIGURES = ("revenue", "revenue_t12m", "earning_partners", "partners")
 
@@ -86,7 +86,14 @@ class CapacityResult:
         return table
 
 
-@validate_arguments(replications=REPLICATIONS, seed=SEED, confidence=CONFIDENCE, partners=FLAG, uncertainty=FLAG)
+@validate_arguments(
+    replications=REPLICATIONS,
+    seed=SEED,
+    confidence=CONFIDENCE,
+    partners=FLAG,
+    uncertainty=FLAG,
+    year=Whole(1, 50, optional=True),
+)
 def capacity(
     scenario: ScenarioLike,
     replications: int = 200,
@@ -96,6 +103,7 @@ def capacity(
     confidence: float | None = None,
     partners: bool = True,
     uncertainty: bool = True,
+    year: int | None = None,
     **overrides: object,
 ) -> CapacityResult:
     """Today's channel with recruitment off: revenue trajectory, growth, P(plan met) and the gap.
@@ -112,7 +120,8 @@ def capacity(
     """
     base = as_scenario(scenario, overrides, uncertainty)
     scn = base.override(recruitment__nurture_per_month=0, name=f"{base.name} (no recruitment)")
-    goal = check_target(target, scn) if target is not None or scn.plan.revenue_target is not None else None
+    has_plan = target is not None or year is not None or scn.plan.revenue_target is not None
+    goal, yearly = plan_goal(scn, target, year, "capacity") if has_plan else (None, None)
     conf = check_confidence(confidence, scn)
     result = simulate(scn, replications=replications, seed=seed, partners=partners)
 
@@ -127,6 +136,12 @@ def capacity(
     if goal is not None:
         per["plan_met"] = per["revenue_last_12m"] >= goal
         per["gap_to_plan"] = goal - per["revenue_last_12m"]
+        if yearly is not None:  # every yearly target (or the named year's) must be met
+            ends = m.loc[(m["month"] % 12 == 0) & (m["month"] > 0)]
+            by_year = ends.pivot(index="replication", columns="month", values="revenue_t12m").to_numpy()
+            per["plan_met"] = yearly.met(by_year)
+            if yearly.year is not None:
+                per["gap_to_plan"] = goal - by_year[:, yearly.year - 1]
     per = per.reset_index()
 
     monthly = m[["replication", "month", "revenue", "revenue_t12m", "earning_partners"]].copy()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,16 @@ from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
 from ..stats import QUANTILES, band_row
 
-__all__ = ["QUANTILES", "as_scenario", "band_row", "bands", "check_confidence", "check_target"]
+__all__ = [
+    "QUANTILES",
+    "PlanGoal",
+    "as_scenario",
+    "band_row",
+    "bands",
+    "check_confidence",
+    "check_target",
+    "plan_goal",
+]
 
 
 def as_scenario(
@@ -72,3 +82,43 @@ def bands(values: pd.DataFrame, by: str | list[str] | None, columns: Iterable[st
     if by is not None:
         out = out.sort_values(keys[:-1], kind="stable").reset_index(drop=True)
     return out
+
+
+@dataclass(frozen=True)
+class PlanGoal:
+    """What "the plan is met" means with yearly targets: every year met, or one named year (1-based)."""
+
+    targets: tuple[float, ...]
+    year: int | None = None
+
+    def met(self, revenue_by_year: np.ndarray) -> np.ndarray:
+        if self.year is not None:
+            return revenue_by_year[:, self.year - 1] >= self.targets[self.year - 1]
+        return (revenue_by_year[:, : len(self.targets)] >= np.asarray(self.targets)).all(axis=1)
+
+    def describe(self) -> str:
+        if self.year is not None:
+            return f"year {self.year}'s target is met"
+        return f"all {len(self.targets)} yearly targets are met"
+
+
+def plan_goal(
+    scenario: Scenario, target: float | None, year: int | None, what: str = "sizing"
+) -> tuple[float, PlanGoal | None]:
+    """The target sizing and capacity use, and the yearly goal when the plan has one target per year.
+
+    An explicit ``target`` is revenue of the last 12 months; else ``year`` picks one plan year of
+    ``plan.revenue_targets``; else, with yearly targets, every year must be met.
+    """
+    targets = scenario.plan.revenue_targets
+    if year is not None:
+        if not targets:
+            raise ChannelError(f"--year {year}: the plan has no yearly targets (set plan.revenue_targets)")
+        if not 1 <= year <= len(targets):
+            raise ChannelError(f"--year {year}: the plan has {len(targets)} plan years, numbered from 1")
+        if target is not None:
+            raise ChannelError("give either --target (revenue of the last 12 months) or --year, not both")
+        return float(targets[year - 1]), PlanGoal(tuple(targets), year)
+    if target is None and targets:
+        return float(targets[-1]), PlanGoal(tuple(targets))
+    return check_target(target, scenario, what), None

@@ -46,7 +46,7 @@ from ..stats import band_row, wilson_interval
 from ..sweeps.execution import execute
 from ..sweeps.executors import Workers
 from ..validation import CONFIDENCE, FLAG, REPLICATIONS, SEED, WORKERS, Real, Whole, validate_arguments
-from .common import as_scenario, check_confidence, check_target
+from .common import PlanGoal, as_scenario, check_confidence, plan_goal
 from .decisions import NURTURE, Decision, resolve
 
 #: Replications per value tried: P(plan met) to about +-0.03 at 0.9 (Wilson, 95%), and
@@ -70,6 +70,7 @@ _FIELDS = (
     "cost_program",
     "market_potential",
     "earning_potential",
+    "revenue_by_year",
 )
 
 
@@ -85,7 +86,8 @@ def run_value(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, np.n
     ``first_deals`` counts recruited partners with a first deal by the
     horizon; ``market_potential`` is 12 months of every prospect's potential
     and ``earning_potential`` 12 months of the potential of the recruited
-    partners earning at the horizon.
+    partners earning at the horizon; ``revenue_by_year`` (replications x plan
+    years) the revenue of each whole plan year (the trailing 12 months at 12 y).
     """
     parts: dict[str, list[np.ndarray]] = {k: [] for k in _FIELDS}
     for kernel in run_blocks(scenario, seed, reps, concentration=False):
@@ -106,6 +108,8 @@ def run_value(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, np.n
         potential = pop.potential[:, P : P + width].astype(np.float64)
         parts["earning_potential"].append(12.0 * (potential * earning).sum(axis=1))
         parts["market_potential"].append(12.0 * pop.potential[:, P:].sum(axis=1, dtype=np.float64))
+        years = scenario.horizon_months // 12
+        parts["revenue_by_year"].append(rec["revenue_t12m"][:, 12 : 12 * years + 1 : 12])
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
@@ -117,9 +121,12 @@ class Evaluation:
     step: int  # order in which it was tried (1 = first)
     data: dict[str, np.ndarray]
     target: float
+    goal: PlanGoal | None = None  # yearly targets; None: revenue of the last 12 months >= target
 
     @property
     def met(self) -> np.ndarray:
+        if self.goal is not None:
+            return self.goal.met(self.data["revenue_by_year"])
         return self.data["revenue"] >= self.target
 
     @property
@@ -156,6 +163,7 @@ class _Evaluator:
         self, scenario: Scenario, decision: Decision, seed: int, reps: np.ndarray, target: float, workers: Workers
     ) -> None:
         self.scenario, self.decision, self.seed, self.target = scenario, decision, seed, target
+        self.goal: PlanGoal | None = None
         self.workers = workers
         self.reps = np.asarray(reps, dtype=np.int64)
         self.cache: dict[float, Evaluation] = {}
@@ -184,7 +192,8 @@ class _Evaluator:
                 return old
             if len(self.cache) >= MAX_EVALUATIONS:
                 raise ChannelError(f"sizing tried {MAX_EVALUATIONS} values without settling; raise the tolerance")
-            self.cache[value] = Evaluation(value, len(self.cache) + 1, self._run(value, self.reps), self.target)
+            data = self._run(value, self.reps)
+            self.cache[value] = Evaluation(value, len(self.cache) + 1, data, self.target, self.goal)
         return self.cache[value]
 
     def add_replications(self, count: int) -> None:
@@ -345,6 +354,7 @@ def _show(value: float | None, integer: bool, key: str = "") -> str:
     tolerance=Real(0.0, low_open=True, optional=True),
     uncertainty=FLAG,
     max_replications=Whole(1, 1_000_000),
+    year=Whole(1, 50, optional=True),
 )
 def size_recruitment(
     scenario: ScenarioLike,
@@ -359,6 +369,7 @@ def size_recruitment(
     tolerance: float | None = None,
     uncertainty: bool = True,
     max_replications: int = DEFAULT_MAX_REPLICATIONS,
+    year: int | None = None,
     **overrides: object,
 ) -> SizingResult:
     """The smallest ``recruitment.nurture_per_month`` that meets the plan with ``confidence``.
@@ -383,7 +394,7 @@ def size_recruitment(
     """
     started = time.perf_counter()
     scn = as_scenario(scenario, overrides, uncertainty)
-    goal = check_target(target, scn, "sizing")
+    goal, yearly = plan_goal(scn, target, year)
     conf = check_confidence(confidence, scn)
     dec = resolve(scn, decision)
     if tolerance is not None:
@@ -395,6 +406,7 @@ def size_recruitment(
     # No more processes than chunks of replications (a small run is not worth a pool).
     with Workers(workers, dask, tasks=max(1, reps.size // 16)) as pool:
         evaluate = _Evaluator(scn, dec, seed, reps, goal, pool)
+        evaluate.goal = yearly
         found = _bracket_and_bisect(evaluate, dec, conf)
         if found is not None and dec.integer and found > dec.low:
             evaluate(found - 1)  # one step below, for the check (the bisection has normally tried it)
@@ -405,6 +417,8 @@ def size_recruitment(
         result.value_range = (_as_number(low, dec.integer), _as_number(high, dec.integer))
         result.pinned = result.value_range[0] == result.value_range[1]
         result.notes.insert(0, _precision_note(result, reps.size, budget))
+    if yearly is not None:
+        result.notes.insert(0, f"the plan is met in a replication when {yearly.describe()}")
     return result
 
 
