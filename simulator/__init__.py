@@ -1,7 +1,8 @@
 """Simulation and planning engine for B2B channel partner management.
 
 The public API: :func:`load_scenario`, :func:`simulate`, the planning answers
-:func:`capacity`, :func:`size_recruitment` and :func:`compare`, and the Mesa face
+:func:`capacity`, :func:`size_recruitment` and :func:`compare`, the program optimiser
+:func:`optimize`, and the Mesa face
 :class:`ChannelModel` / :class:`Partner` (imported on first use, so the
 command line starts without loading Mesa).
 """
@@ -19,6 +20,7 @@ from .scenario import Scenario, load_scenario
 if TYPE_CHECKING:
     from .agents import Partner
     from .model import ChannelModel
+    from .optimization import optimize
     from .sweeps import SweepDesign, open_sweep, sensitivity, summarize_sweep, sweep, sweep_monthly
 
 _LAZY = {
@@ -30,6 +32,7 @@ _LAZY = {
     "summarize_sweep": ".sweeps",
     "sweep_monthly": ".sweeps",
     "sensitivity": ".sweeps",
+    "optimize": ".optimization",
 }
 
 
@@ -54,6 +57,7 @@ __all__ = [
     "compare",
     "load_scenario",
     "open_sweep",
+    "optimize",
     "sensitivity",
     "simulate",
     "size_recruitment",
