@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_scenario_args(p)
     p.add_argument("--compare", metavar="OTHER.yaml", help="add a what-if: OTHER against SCENARIO, paired")
     p.add_argument("--size", action="store_true", help="also size the recruitment that meets the plan")
+    p.add_argument("--optimize", metavar="DIR", help="add the results of `optimize --out DIR` (front, program, ROI)")
     add_workers_arg(p, "processes for --size")
     p.add_argument("--out", "-o", metavar="FILE", help="output file (default results/<scenario name>-report.html)")
     p.set_defaults(handler=run_report)
@@ -31,6 +32,10 @@ def run_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / f"{Path(args.scenario).stem}-report.html"
     if out.exists() and out.is_dir():
         out = out / f"{Path(args.scenario).stem}-report.html"
+    if args.optimize:
+        from ..optimization.result import read_result
+
+        read_result(args.optimize)  # a folder without results is refused before the run
     out.parent.mkdir(parents=True, exist_ok=True)  # an unusable --out fails now, not after the run
     report = build_report(
         scenario,
@@ -39,6 +44,7 @@ def run_report(args: argparse.Namespace) -> int:
         replications=args.replications,
         seed=args.seed,
         workers=args.workers,
+        optimization=args.optimize,
     )
     path = report.write(out)
     console.print(f"{scenario.name}: " + "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in report.headline.items()))

@@ -46,6 +46,7 @@ def optimize(
     resume: bool = False,
     screen: bool = False,
     screen_trajectories: int = 10,
+    extends: str | Path | bool | None = True,
     on_progress: Callable[[str], None] | None = None,
 ) -> OptimizationResult:
     """The best program of levers for a budget, robust to the noise of the simulation.
@@ -65,11 +66,17 @@ def optimize(
     ones from ``seed + 1`` with the scenario's own program, and the winner is
     picked there. ``out``: a folder for ``study.db`` (so ``resume=True``
     continues a stopped search) and the outputs; ``screen=True`` first drops
-    levers without effect (Morris). Bad input raises
+    levers without effect (Morris). The winning program is written to
+    ``out/winner.yaml``, which ``extends:`` the scenario file (``extends=True``:
+    ``scenario`` when it is a path; or give the path; ``False``: the whole
+    scenario is written). Bad input raises
     :class:`~simulator.errors.ChannelError` before anything runs.
     """
     started = time.perf_counter()
-    scenario_path = Path(scenario) if isinstance(scenario, str | Path) else None
+    if extends is True:
+        scenario_path = Path(scenario) if isinstance(scenario, str | Path) else None
+    else:
+        scenario_path = Path(extends) if isinstance(extends, str | Path) else None
     scn = load_scenario(scenario)
     space = build_space(scn, levers, start_months=start_months, nurture=nurture)
     objectives = parse_objectives(objective, scn.plan.revenue_target)

@@ -250,7 +250,7 @@ def build_space(
     elif isinstance(levers, Mapping):
         spec = {str(k): (None if v is None else (float(v[0]), float(v[1]))) for k, v in levers.items()}
     else:
-        spec = parse_lever_spec(levers if not isinstance(levers, str) else [levers])
+        spec = parse_lever_spec(levers)
         if "all" in spec:
             spec = {**dict.fromkeys(known), **{k: v for k, v in spec.items() if k != "all"}}
     if not spec:

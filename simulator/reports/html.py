@@ -74,8 +74,10 @@ def build_report(
     replications: int = 200,
     seed: int = 0,
     workers: int | None = None,
+    optimization: str | Path | None = None,
 ) -> Report:
-    """Run what the report needs and render it (see :func:`write_report` to save it)."""
+    """Run what the report needs and render it (see :func:`write_report` to save it); ``optimization``: the
+    folder of an ``optimize`` run, shown as its own section."""
     scn = load_scenario(scenario)
     if compare_with:
         # The what-if's A is this very run (same scenario, seed and replications): run it once.
@@ -89,7 +91,7 @@ def build_report(
         if size and scn.plan.revenue_target
         else None
     )
-    return render(result, cap, sizing, comparison)
+    return render(result, cap, sizing, comparison, optimization=optimization)
 
 
 def render(
@@ -97,6 +99,7 @@ def render(
     cap: CapacityResult | None = None,
     sizing: SizingResult | None = None,
     comparison: CompareResult | None = None,
+    optimization: str | Path | None = None,
 ) -> Report:
     """Render a report from results already computed."""
     scn = result.scenario
@@ -116,6 +119,7 @@ def render(
         "figures": _figures(result),
         "assumptions": _assumptions(scn),
         "levers": _levers(scn),
+        "optimization": _optimization(optimization),
     }
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("simulator.reports", "templates"),
@@ -144,6 +148,14 @@ def write_report(scenario: ScenarioLike, out: str | Path, **options: Any) -> Rep
 
 
 # -- the pieces of the page ------------------------------------------------------------
+
+
+def _optimization(folder: str | Path | None) -> Any:
+    if folder is None:
+        return None
+    from ..optimization.report import optimization_section
+
+    return optimization_section(folder)
 
 
 def _outlook(scn: Scenario, result: SimulationResult) -> dict[str, Any]:
