@@ -17,10 +17,13 @@ from typing import Any
 
 import jinja2
 import markupsafe
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from ..formatting import money
+from .reevaluate import pareto_front
 from .result import read_result
 
 TEMPLATE = """
@@ -155,7 +158,15 @@ def front_chart(summary: dict[str, Any], trials: pd.DataFrame) -> tuple[Figure, 
     ok = trials["feasible"].astype(bool)
     ax.scatter(trials.loc[~ok, x_col], trials.loc[~ok, first["name"]], s=14, c="#d5d8dc", label="over budget")
     ax.scatter(trials.loc[ok, x_col], trials.loc[ok, first["name"]], s=16, c="#85c1e9", label="within budget")
-    front = trials[trials["on_front"].astype(bool)].sort_values(x_col)
+    if two:
+        front = trials[trials["on_front"].astype(bool)]
+    else:  # one objective: the best found for each level of cost (the cost-objective front)
+        sign = 1.0 if first["direction"] == "maximize" else -1.0
+        scores = np.column_stack([sign * trials[first["name"]].to_numpy(float), -trials["cost_mean"].to_numpy(float)])
+        keep = np.zeros(len(trials), bool)
+        keep[ok.to_numpy()] = pareto_front(scores[ok.to_numpy()]) if ok.any() else []
+        front = trials[keep]
+    front = front.sort_values(x_col)
     ax.plot(front[x_col], front[first["name"]], "o-", c="#1f4e79", ms=5, lw=1.2, label="front")
     win = summary["winner"]
     if win is not None and win["trial"] in set(trials["trial"]):
@@ -165,12 +176,15 @@ def front_chart(summary: dict[str, Any], trials: pd.DataFrame) -> tuple[Figure, 
         ax.axvline(summary["budget"]["amount"], ls="--", c="#e74c3c", lw=1, label="budget")
     ax.set_xlabel(x_label)
     ax.set_ylabel(first["label"])
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: money(v) if first["money"] else f"{100 * v:.0f}%"))
+    if not two or objectives[1]["money"]:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: money(v)))
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     caption = (
         f"The {len(trials)} candidates searched ({summary['settings']['replications']} replications each, the same "
-        f"futures for all): {first['label'].lower()} against {x_label.lower()}; the line joins the best within budget "
+        f"futures for all): {first['label']} against {x_label}; the line joins the best within budget "
         "(the Pareto front), the star is the program chosen after re-running the top candidates on fresh futures."
     )
     return fig, caption
