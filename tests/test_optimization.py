@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
+import pandas as pd
 import pytest
+from conftest import small_channel
 
 import simulator as sim
 from simulator import ChannelError
@@ -287,3 +289,33 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, ar
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1, err
     assert not out.exists()
+
+
+def test_a_lever_off_is_no_lever_at_all():
+    from simulator.scenario import lever_catalogue
+
+    plain = sim.load_scenario(small_channel(horizon_months=12))
+    space = build_space(plain, "all")
+    assert len(space.levers) == len(lever_catalogue()) == 15
+    off = sim.simulate(space.base, replications=3, seed=2, partners=False).monthly
+    none = sim.simulate(plain, replications=3, seed=2, partners=False).monthly
+    pd.testing.assert_frame_equal(off, none)
+
+
+def test_the_chosen_programs_mean_cost_keeps_to_the_budget_with_noise():
+    scn = small_channel(horizon_months=12)
+    budget = 150_000
+    res = sim.optimize(
+        scn, ["presales_support", "co_selling", "partner_portal"], budget, trials=16, replications=4, seed=3, workers=1
+    )
+    row = res.winner_row
+    assert row["program_cost_mean"] <= budget and row["feasible"]
+    # The cost the budget limits is every lever's cost: recomputed on the re-evaluation's futures by simulate.
+    r = res.reevaluation
+    costs = sim.simulate(res.winner, replications=r.replications, seed=r.seed, partners=False).lever_costs
+    per_replication = costs[costs.month >= 1].groupby("replication")["cost"].sum()
+    assert per_replication.mean() == pytest.approx(row["program_cost_mean"], rel=1e-9)
+    assert row["p_overspend"] == pytest.approx((per_replication > budget).mean())
+    # Over-budget candidates were tried and refused.
+    over = res.trials["cost_mean"] > budget
+    assert over.any() and not res.trials.loc[over, "feasible"].any()

@@ -152,7 +152,9 @@ def optimize(
         initial=initial,
         on_batch=lambda done, total: say(f"searched {done}/{total} candidates"),
     )
-    table = trials_table(space, objectives, stored)
+    # The front within budget, as optuna keeps it (it leaves out trials whose constraint is violated).
+    kept = {t.number for t in stored}
+    table = trials_table(space, objectives, stored, {t.number for t in study.best_trials if t.number in kept})
     candidates = pick_candidates(table, objectives, int(top))
     say(f"re-running the top {len(candidates)} on {re_reps} fresh replications")
     fresh_seed = int(seed) + 1
@@ -222,8 +224,11 @@ def check_budget(space: DecisionSpace, budget: Budget) -> None:
         )
 
 
-def trials_table(space: DecisionSpace, objectives: Sequence[Objective], stored: Sequence[Any]) -> pd.DataFrame:
-    """One row per trial: number, batch, the candidate (in words and as its decision values), its figures."""
+def trials_table(
+    space: DecisionSpace, objectives: Sequence[Objective], stored: Sequence[Any], front: set[int] | None = None
+) -> pd.DataFrame:
+    """One row per trial: number, batch, the candidate (in words and as its decision values), its figures, and
+    whether it is on the front within budget (``front``: trial numbers; default: computed here)."""
     rows = []
     for t in stored:
         point = space.point(t.params)
@@ -242,6 +247,9 @@ def trials_table(space: DecisionSpace, objectives: Sequence[Objective], stored: 
         row.update(point)
         rows.append(row)
     table = pd.DataFrame(rows)
+    if front is not None:
+        table["on_front"] = table["trial"].isin(front)
+        return table
     scores = np.stack([o.sign * table[o.name].to_numpy(np.float64) for o in objectives], axis=1)
     on_front = np.zeros(len(table), bool)
     ok = table["feasible"].to_numpy()
