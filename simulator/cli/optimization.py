@@ -83,6 +83,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_optimize(args: argparse.Namespace) -> int:
     from ..optimization import optimize
+    from ..optimization.result import roi_text
 
     scenario = load(args)
     folder = output_folder(args.out or str(Path("results") / f"{Path(args.scenario).stem}-optimize"), args.scenario)
@@ -129,7 +130,7 @@ def run_optimize(args: argparse.Namespace) -> int:
         r = result.reevaluation
         d = r.differences
         c = d["contribution_total"]
-        roi = f"{r.roi:.2f}" if r.roi is not None else "-"
+        roi = roi_text(r.roi, d)
         payback = f"month {r.payback_month}" if r.payback_month is not None else "not within the horizon"
         console.print(
             f"against the scenario's own program (paired, {r.replications} fresh replications): contribution "

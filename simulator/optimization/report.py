@@ -24,7 +24,7 @@ from matplotlib.ticker import FuncFormatter
 
 from ..formatting import money
 from .reevaluate import pareto_front
-from .result import read_result
+from .result import read_result, roi_text
 
 TEMPLATE = """
 <h2 id="optimization">Program optimisation</h2>
@@ -97,7 +97,7 @@ def optimization_section(folder: str | Path) -> markupsafe.Markup:
             "high": signed(first, f["high"]),
             "cost": money(win["program_cost_mean"], cur),
             "p_overspend": f"{100 * win['p_overspend']:.0f}%",
-            "roi": "-" if win["roi"] is None else f"{win['roi']:.2f}",
+            "roi": roi_text(win["roi"], d),
             "payback": "not within the horizon" if win["payback_month"] is None else f"month {win['payback_month']}",
             "p_best": f"{100 * (win['p_best'] or 0):.0f}%",
             "tolerance": money(win["tolerance"] or 0.0, cur),

@@ -115,6 +115,14 @@ class OptimizationResult:
         )
 
 
+def roi_text(roi: float | None, differences: dict[str, dict[str, float]]) -> str:
+    """ROI for people: ``1.77``; without extra cost, whether it still earns more."""
+    if roi is not None:
+        return f"{roi:.2f}"
+    gain = differences["contribution_total"]["mean"]
+    return "- (costs no more and earns more)" if gain > 0 else "- (costs no more, earns no more)"
+
+
 def _fmt(objective: Objective, value: float, currency: str) -> str:
     from ..formatting import money
 

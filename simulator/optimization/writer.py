@@ -20,7 +20,7 @@ import yaml
 from ..formatting import money
 from ..scenario import Lever
 from ..sweeps.storage import atomic_write_bytes, atomic_write_parquet
-from .result import RESULT_FILE, OptimizationResult
+from .result import RESULT_FILE, OptimizationResult, roi_text
 from .space import NURTURE_KEY
 
 WINNER_FILE = "winner.yaml"
@@ -83,7 +83,7 @@ def winner_yaml(result: OptimizationResult, folder: Path, scenario_path: str | P
             f"own program ({100 * d[o.name]['mean']:+.1f} points, 90% interval {100 * d[o.name]['low']:+.1f} to "
             f"{100 * d[o.name]['high']:+.1f})."
         )
-    roi = f"{r.roi:.2f}" if r.roi is not None else "-"
+    roi = roi_text(r.roi, d)
     payback = f"month {r.payback_month}" if r.payback_month is not None else "not within the horizon"
     lines += [
         f"# Program cost {money(float(row['program_cost_mean']), cur)} on average "
