@@ -15,6 +15,7 @@ from ..errors import ChannelError
 from ..formatting import money
 from ..scenario import load_scenario
 from ..scenario.loading import ScenarioLike
+from ..validation import FLAG, MAX_SEED, POSITIVE_COUNT, WORKERS, Whole, validate_arguments
 from .evaluation import evaluate
 from .objectives import Budget, Objective, parse_objectives
 from .reevaluate import pareto_front, reevaluate
@@ -26,6 +27,18 @@ STUDY_FILE = "study.db"
 SCREEN_SHARE = 0.05  # a lever whose Morris mu* is below 5% of the largest has no effect worth searching
 
 
+@validate_arguments(
+    trials=POSITIVE_COUNT,
+    replications=Whole(2),
+    seed=Whole(0, MAX_SEED - 1),  # the re-evaluation runs from seed + 1
+    top=POSITIVE_COUNT,
+    reevaluation_replications=Whole(2, optional=True),
+    workers=WORKERS,
+    per_year=FLAG,
+    resume=FLAG,
+    screen=FLAG,
+    screen_trajectories=Whole(2),
+)
 def optimize(
     scenario: ScenarioLike,
     levers: str | Sequence[str] | Mapping[str, tuple[float, float] | None] = "all",
@@ -87,16 +100,7 @@ def optimize(
     except (TypeError, ValueError):
         raise ChannelError(f"--budget {budget!r}: must be a positive amount") from None
     limit = Budget(amount, per_year, recruitment=space.nurture is not None)
-    for name, value, least in (("trials", trials, 1), ("replications", replications, 2), ("top", top, 1)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-            raise ChannelError(f"--{name} {value!r}: must be a whole number >= {least}")
     re_reps = 2 * int(replications) if reevaluation_replications is None else int(reevaluation_replications)
-    if re_reps < 2:
-        raise ChannelError(f"reevaluation_replications {re_reps}: must be >= 2")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63 - 1:
-        raise ChannelError(f"--seed {seed!r}: must be a whole number between 0 and 2**63 - 2")
-    if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
-        raise ChannelError(f"--workers {workers}: must be >= 1")
     check_budget(space, limit)
     folder = Path(out) if out is not None else None
     if folder is not None:
