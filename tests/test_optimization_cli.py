@@ -112,3 +112,13 @@ def test_cli_prints_the_answer_and_the_report_shows_it(tmp_path):
     assert done.returncode == 0, done.stderr
     html = report.read_text()
     assert "Program optimisation" in html and "a x1.00; c x1.00" in html and "data:image/png;base64" in html
+
+
+def test_report_refuses_a_folder_without_results_before_running(tmp_path, capsys):
+    from simulator.cli.main import main
+
+    path = tmp_path / "toy.yaml"
+    path.write_text(sim.load_scenario(TOY).to_yaml())
+    out = tmp_path / "r.html"
+    assert main(["report", str(path), "--optimize", str(tmp_path / "none"), "--out", str(out)]) == 2
+    assert "not an optimisation folder" in capsys.readouterr().err and not out.exists()
