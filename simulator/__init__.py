@@ -1,10 +1,10 @@
 """Simulation and planning engine for B2B channel partner management.
 
 The public API: :func:`load_scenario`, :func:`simulate`, the planning answers
-:func:`capacity`, :func:`size_recruitment` and :func:`compare`, and the Mesa face
-:class:`ChannelModel` / :class:`Partner`, and calibration from a partner export
-:func:`calibrate`, :func:`synthetic_export`, :func:`backtest` (imported on first
-use, so the command line starts without loading Mesa or lifelines).
+:func:`capacity`, :func:`size_recruitment` and :func:`compare`, the program optimiser
+:func:`optimize`, the Mesa face :class:`ChannelModel` / :class:`Partner`, and calibration
+from a partner export :func:`calibrate`, :func:`synthetic_export`, :func:`backtest` (imported
+on first use, so the command line starts without loading Mesa, optuna or lifelines).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .agents import Partner
     from .calibration import backtest, calibrate, synthetic_export
     from .model import ChannelModel
+    from .optimization import optimize
     from .sweeps import SweepDesign, open_sweep, sensitivity, summarize_sweep, sweep, sweep_monthly
 
 _LAZY = {
@@ -35,6 +36,7 @@ _LAZY = {
     "calibrate": ".calibration",
     "synthetic_export": ".calibration",
     "backtest": ".calibration",
+    "optimize": ".optimization",
 }
 
 
@@ -61,6 +63,7 @@ __all__ = [
     "compare",
     "load_scenario",
     "open_sweep",
+    "optimize",
     "sensitivity",
     "simulate",
     "size_recruitment",

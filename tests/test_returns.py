@@ -47,12 +47,20 @@ def test_roi_payback_and_npv_equal_the_hand_computed_values():
         assert per.loc[r, "incremental_cost"] == pytest.approx(6 * F, rel=1e-12)
         assert per.loc[r, "roi"] == pytest.approx(diff.sum() / (6 * F), rel=1e-6)
         assert per.loc[r, "npv"] == pytest.approx((diff * 1.12 ** (-months / 12)).sum(), rel=1e-6)
-        cumulative = np.cumsum(diff)
-        expected = int(np.argmax(cumulative > 0)) + 1 if (cumulative > 0).any() else None
-        assert per.loc[r, "payback_month"] == expected
+        cumulative = np.cumsum(diff)  # payback: the month after the last one at or below zero
+        below = np.flatnonzero(cumulative <= 0)
+        expected = (below[-1] + 2 if below.size else 1) if cumulative[-1] > 0 else None
+        assert per.loc[r, "payback_month"] == expected and expected is not None
     table = cmp.returns
     assert table.loc["roi", "mean"] == pytest.approx(per["incremental_contribution"].mean() / (6 * F))
     assert table.loc["payback_month", "p_paid_back"] == 1.0
+
+
+def test_payback_is_the_month_from_which_the_cumulative_difference_stays_positive():
+    from simulator.planning.compare import payback_months
+
+    c = np.array([[-5.0, -1.0, 2.0, 3.0], [1.0, -1.0, 2.0, 4.0], [1.0, 2.0, 3.0, 4.0], [-1.0, -0.5, -0.2, -0.1]])
+    np.testing.assert_array_equal(payback_months(c), [3.0, 3.0, 1.0, np.nan])
 
 
 def test_a_change_that_never_pays_back_says_so():

@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"replications for --size (default {DEFAULT_REPLICATIONS}, as the size command)",
     )
+    p.add_argument("--optimize", metavar="DIR", help="add the results of `optimize --out DIR` (front, program, ROI)")
     add_workers_arg(p, "processes for --size")
     p.add_argument("--out", "-o", metavar="FILE", help="output file (default results/<scenario name>-report.html)")
     add_export_args(p)
@@ -51,6 +52,10 @@ def run_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / f"{Path(args.scenario).stem}-report.html"
     if out.exists() and out.is_dir():
         out = out / f"{Path(args.scenario).stem}-report.html"
+    if args.optimize:
+        from ..optimization.result import read_result
+
+        read_result(args.optimize)  # a folder without results is refused before the run
     out.parent.mkdir(parents=True, exist_ok=True)  # an unusable --out fails now, not after the run
     report = build_report(
         scenario,
@@ -60,6 +65,7 @@ def run_report(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
         size_replications=args.size_replications,
+        optimization=args.optimize,
     )
     path = report.write(out)
     console.print(f"{scenario.name}: " + "; ".join(f"{HEADLINE_LABELS[k]}: {v}" for k, v in report.headline.items()))

@@ -62,7 +62,8 @@ class CompareResult:
         ``roi``: incremental contribution / incremental cost (the mean is the ratio of the means, the
         interval that of the replications where the change costs more). ``npv``: the monthly
         contribution differences discounted at ``economics.discount_rate`` a year (B's rate).
-        ``payback_month``: the first month the cumulative paired contribution difference is positive;
+        ``payback_month``: the first month from which the cumulative paired contribution difference stays
+        positive (:func:`payback_months`);
         replications that never pay back within the horizon count as beyond it, and ``p_paid_back``
         says how many do. Columns: ``mean``, ``p05``/``p95`` (the 90% paired interval) and
         ``p10``/``p50``/``p90``.
@@ -148,6 +149,18 @@ def compare(
     )
 
 
+def payback_months(cumulative: np.ndarray) -> np.ndarray:
+    """Payback month of each row of cumulative paired contribution differences (months 1..H as columns):
+    the first month from which the cumulative difference is positive to the horizon, NaN if it never is."""
+    c = np.asarray(cumulative, dtype=np.float64)
+    if c.shape[1] == 0:
+        return np.full(c.shape[0], np.nan)
+    not_positive = c <= 0
+    # the last month at or below zero; the month after it starts the payback
+    last_bad = np.where(not_positive.any(axis=1), c.shape[1] - 1 - np.argmax(not_positive[:, ::-1], axis=1), -1)
+    return np.where(c[:, -1] > 0, last_bad + 2.0, np.nan)
+
+
 def paired_returns(res_a: SimulationResult, res_b: SimulationResult) -> pd.DataFrame:
     """Per replication, what B returns against A over the months both horizons share (see ``returns``)."""
     months = min(res_a.scenario.horizon_months, res_b.scenario.horizon_months) + 1
@@ -161,9 +174,7 @@ def paired_returns(res_a: SimulationResult, res_b: SimulationResult) -> pd.DataF
     inc_contribution, inc_cost = contribution.sum(axis=1), cost.sum(axis=1)
     rate = res_b.scenario.economics.discount_rate
     discount = (1.0 + rate) ** (-np.arange(1, months) / 12.0)
-    cumulative = np.cumsum(contribution, axis=1)
-    positive = cumulative > 0
-    payback = np.where(positive.any(axis=1), positive.argmax(axis=1) + 1.0, np.nan)
+    payback = payback_months(np.cumsum(contribution, axis=1))
     with np.errstate(divide="ignore", invalid="ignore"):
         roi = np.where(inc_cost > 0, inc_contribution / inc_cost, np.nan)
     return pd.DataFrame(

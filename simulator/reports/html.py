@@ -100,11 +100,13 @@ def build_report(
     seed: int = 0,
     workers: int | None = None,
     size_replications: int = DEFAULT_REPLICATIONS,
+    optimization: str | Path | None = None,
 ) -> Report:
     """Run what the report needs and render it (see :func:`write_report` to save it).
 
     Sizing (``size=True``) runs on ``size_replications`` (the ``size`` command's default precision, so
     the report and ``size`` give the same answer for the same seed); the page states it beside the answer.
+    ``optimization`` is the folder of an ``optimize`` run, shown as its own section.
     """
     scn = load_scenario(scenario)
     if compare_with:
@@ -119,7 +121,7 @@ def build_report(
         if size and scn.plan.revenue_target
         else None
     )
-    return render(result, cap, sizing, comparison, size_asked=size)
+    return render(result, cap, sizing, comparison, size_asked=size, optimization=optimization)
 
 
 def render(
@@ -129,6 +131,7 @@ def render(
     comparison: CompareResult | None = None,
     *,
     size_asked: bool | None = None,
+    optimization: str | Path | None = None,
 ) -> Report:
     """Render a report from results already computed (``size_asked``: sizing was asked for, so a
     missing answer is explained rather than suggested)."""
@@ -151,6 +154,7 @@ def render(
         "assumptions": _assumptions(scn),
         "levers": _levers(result),
         "whatif": _whatif(comparison) if comparison is not None else None,
+        "optimization": _optimization(optimization),
     }
     context["summary"] = executive_summary(context)
     env = jinja2.Environment(
@@ -229,6 +233,14 @@ def executive_summary(context: dict[str, Any]) -> list[str]:
             f"{comp['contribution']}, better in {comp['p_better']} of paired futures."
         )
     return sentences
+
+
+def _optimization(folder: str | Path | None) -> Any:
+    if folder is None:
+        return None
+    from ..optimization.report import optimization_section
+
+    return optimization_section(folder)
 
 
 def _outlook(scn: Scenario, result: SimulationResult) -> dict[str, Any]:
