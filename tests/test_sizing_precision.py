@@ -53,3 +53,17 @@ def test_on_the_baseline_the_range_contains_the_answer_of_8000_fresh_replication
     r = sim.size_recruitment("scenarios/baseline.yaml", seed=0)
     fresh = sim.size_recruitment("scenarios/baseline.yaml", seed=99, replications=8000, max_replications=8000)
     assert r.value_range[0] <= fresh.value <= r.value_range[1]
+
+
+def test_an_intensity_beyond_the_sourced_range_is_flagged():
+    scn = sim.load_scenario(
+        small_channel(horizon_months=12, plan={"revenue_target": 7_000_000}),
+        recruitment__nurture_per_month=0,
+        program__levers=[{"use": "co_selling"}],
+    )
+    far = sim.size_recruitment(scn, decision="lever:co_selling", replications=40, seed=1, workers=1)
+    assert far.reachable and far.value > 2 and far.notes[0].startswith("an extrapolation: intensity")
+    near = sim.size_recruitment(
+        scn, decision="lever:co_selling", replications=40, seed=1, workers=1, target=far.implied["revenue_p10"] * 0.8
+    )
+    assert near.value <= 2 and not any(n.startswith("an extrapolation") for n in near.notes)

@@ -54,6 +54,8 @@ from .decisions import NURTURE, Decision, resolve
 DEFAULT_REPLICATIONS = 400
 #: Sizing adds replications near the boundary, doubling, up to this many, to pin the answer to one value.
 DEFAULT_MAX_REPLICATIONS = 4000
+#: Lever intensities the catalogue's assumed effects were sourced for; beyond it an answer extrapolates.
+SOURCED_INTENSITY = 2.0
 #: At most this many values are tried (a bracket of 2^20 and a bisection fit easily).
 MAX_EVALUATIONS = 64
 
@@ -419,6 +421,12 @@ def size_recruitment(
         result.notes.insert(0, _precision_note(result, reps.size, budget))
     if yearly is not None:
         result.notes.insert(0, f"the plan is met in a replication when {yearly.describe()}")
+    if dec.key.endswith(".intensity") and result.value is not None and result.value > SOURCED_INTENSITY:
+        result.notes.insert(
+            0,
+            f"an extrapolation: intensity {result.value:.2f} is beyond the range the catalogue's effects were "
+            f"sourced for (0 to {SOURCED_INTENSITY:g}); treat the answer as a direction, not a number",
+        )
     return result
 
 
