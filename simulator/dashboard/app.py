@@ -1,0 +1,268 @@
+"""The what-if dashboard page: a thin Streamlit script over :mod:`simulator.dashboard.logic`.
+
+Started by ``python run.py dashboard`` (``streamlit run`` of this file, bound to 127.0.0.1). What to run
+and which numbers to show are decided in ``logic``; this script lays them out, caches the runs by scenario
+content and seed, and shows a bad value as the CLI's one line (never a traceback).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import simulator
+from simulator.dashboard import charts, logic
+from simulator.errors import ChannelError
+from simulator.formatting import change
+from simulator.reports.html import build_report
+from simulator.scenario import Scenario
+
+UPLOAD = "Upload a scenario file..."
+
+
+# -- cached runs: keyed by the scenarios' fingerprints (their content) and the seed -------------------
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def run_pair(fp_a: str, fp_b: str, replications: int, seed: int, _a: Scenario, _b: Scenario):  # noqa: ANN201
+    return logic.run_pair(_a, _b, replications, seed)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def size_variant(fp: str, seed: int, _variant: Scenario):  # noqa: ANN201
+    return logic.size_variant(_variant, seed)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def report_html(fp_a: str, fp_b: str, replications: int, seed: int, _a: Scenario, _b: Scenario) -> str:
+    if fp_a == fp_b:
+        return build_report(_a, replications=replications, seed=seed).html
+    return build_report(_a, compare_with=_b, replications=replications, seed=seed).html
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def load_file(path: str, _modified: float) -> Scenario:
+    return logic.load_choice(path)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_upload(name: str, content: bytes, folder: str) -> Scenario:
+    return logic.scenario_from_upload(name, content, folder)
+
+
+# -- the page -----------------------------------------------------------------------------------------
+
+
+def choose_scenario() -> Scenario | None:
+    files = logic.library()
+    st.sidebar.header("Scenario")
+    names = [*files, UPLOAD]
+    choice = st.sidebar.selectbox("Scenario", names, key="scenario", label_visibility="collapsed")
+    if choice == UPLOAD:
+        uploaded = st.sidebar.file_uploader("Scenario YAML file", type=["yaml", "yml"], key="upload")
+        if uploaded is None:
+            st.info("Upload a scenario YAML file in the sidebar, or choose one from the library.")
+            return None
+        folder = str(next(iter(files.values())).parent) if files else str(logic.ROOT / "scenarios")
+        return load_upload(uploaded.name, uploaded.getvalue(), folder)
+    path = files[choice]
+    return load_file(str(path), path.stat().st_mtime)
+
+
+def run_settings() -> tuple[int, int]:
+    default = logic.replications_from_env()
+    options = sorted({*logic.REPLICATION_CHOICES, default})
+    reps = st.sidebar.select_slider("Replications", options=options, value=default, key="replications")
+    seed = st.sidebar.number_input("Seed", min_value=0, max_value=2**31 - 1, value=logic.seed_from_env(), key="seed")
+    return int(reps), int(seed)
+
+
+def variant_controls(base: Scenario) -> Scenario:
+    fp = base.fingerprint()  # widget keys carry the baseline, so a new scenario starts from its own values
+    st.sidebar.header("Variant")
+    st.sidebar.caption("Sliders and switches start at the baseline's values; the variant runs on the same draws.")
+    if st.sidebar.button("Reset the variant to the baseline", key="reset"):
+        for key in [k for k in st.session_state if str(k).startswith(f"{fp}:")]:
+            del st.session_state[key]
+    keys = {}
+    for c in logic.controls(base):
+        value = st.sidebar.slider(
+            c.label,
+            min_value=int(c.low) if c.integer else float(c.low),
+            max_value=int(c.high) if c.integer else float(c.high),
+            value=int(c.value) if c.integer else float(c.value),
+            step=int(c.step) if c.integer else float(c.step),
+            key=f"{fp}:{c.key}",
+            help=c.key,
+        )
+        keys[c.key] = value
+    settings = []
+    H = base.horizon_months
+    with st.sidebar.expander("Program levers", expanded=False):
+        for s in logic.lever_settings(base):
+            on = st.toggle(s.name.replace("_", " "), value=s.on, key=f"{fp}:lever:{s.name}:on", help=s.note or None)
+            intensity, months = s.intensity, s.months
+            if on:
+                intensity = st.slider(
+                    "intensity",
+                    0.0,
+                    max(3.0, s.intensity),
+                    float(s.intensity),
+                    0.1,
+                    key=f"{fp}:lever:{s.name}:intensity",
+                )
+                months = st.slider(
+                    "months", 1, H, (int(s.months[0]), int(s.months[1])), key=f"{fp}:lever:{s.name}:months"
+                )
+            settings.append(
+                logic.LeverSetting(s.name, on, float(intensity), tuple(months), s.phase, s.note, s.in_scenario)
+            )
+    return logic.build_variant(base, keys, settings)
+
+
+def show_answers(column, answers: dict[str, logic.Answer], reference: dict[str, logic.Answer] | None) -> None:  # noqa: ANN001
+    lower_is_better = {"gap", "top20_share", "gini"}
+    for name in ("revenue_last_12m", "p_plan_met", "gap", "top20_share", "gini"):
+        a = answers.get(name)
+        if a is None:
+            continue
+        delta, colour = None, "normal"
+        if reference is not None and a.value is not None and reference[name].value is not None:
+            diff = a.value - reference[name].value
+            kind = {"revenue_last_12m": "revenue_last_12m", "gap": "revenue_last_12m"}.get(name, name)
+            delta = change(kind, diff, "")
+            colour = "off" if diff == 0 else ("inverse" if name in lower_is_better else "normal")
+        column.metric(a.label, a.text, delta=delta, delta_color=colour, help=a.detail or None)
+
+
+def page() -> None:
+    st.set_page_config(page_title="Channel what-if dashboard", layout="wide")
+    base = choose_scenario()
+    if base is None:
+        return
+    reps, seed = run_settings()
+    variant = variant_controls(base)
+    fp_a, fp_b = base.fingerprint(), variant.fingerprint()
+    with st.spinner(f"Running baseline and variant: {reps} replications each, seed {seed}..."):
+        pair = run_pair(fp_a, fp_b, reps, seed, base, variant)
+    cur = base.currency
+
+    st.title(base.name)
+    if base.description:
+        st.caption(base.description)
+    same = logic.identical(pair)
+    if same:
+        st.success("The variant is the baseline: every paired difference is exactly 0.")
+    else:
+        st.info(f"The variant changes {len(pair.changes)} value(s) of the baseline; see what changed below.")
+
+    a_answers, b_answers = logic.answers(pair.a), logic.answers(pair.b)
+    left, right = st.columns(2)
+    left.subheader("Baseline (A)")
+    right.subheader("Variant (B)")
+    show_answers(left, a_answers, None)
+    show_answers(right, b_answers, a_answers)
+    top = charts.fan_top(pair.a, pair.b)
+    left.plotly_chart(charts.revenue_fan(pair.a, "Baseline: revenue, trailing 12 months", top), key="fan_a")
+    right.plotly_chart(charts.revenue_fan(pair.b, "Variant: revenue, trailing 12 months", top), key="fan_b")
+
+    st.subheader("Paired differences (variant minus baseline, same replications and seed)")
+    rows = logic.differences(pair)
+    diff_col, chart_col = st.columns([5, 4])
+    diff_col.dataframe(logic.differences_table(rows), hide_index=True, key="differences")
+    chart_col.plotly_chart(charts.compare_chart(pair), key="compare")
+    pay = logic.payoff(pair.trajectory)
+    cols = st.columns(4)
+    for col, (text, value) in zip(cols, logic.payoff_lines(pay, cur, variant.horizon_months), strict=True):
+        col.metric(text, value)
+    if not same:
+        st.plotly_chart(charts.payoff_chart(pay, cur), key="payoff")
+        st.markdown("**What changed**")
+        st.dataframe(logic.changes_table(pair), hide_index=True, key="changes")
+
+    states, concentration = st.tabs(["Partners by state", "Concentration"])
+    with states:
+        l2, r2 = st.columns(2)
+        l2.plotly_chart(charts.partners_by_state(pair.a, "Baseline: partners by state"), key="states_a")
+        r2.plotly_chart(charts.partners_by_state(pair.b, "Variant: partners by state"), key="states_b")
+        l2.dataframe(_states_table(a_answers), hide_index=True, key="states_table_a")
+        r2.dataframe(_states_table(b_answers), hide_index=True, key="states_table_b")
+    with concentration:
+        l3, r3 = st.columns(2)
+        l3.plotly_chart(charts.lorenz_chart(pair.a, title="Baseline: revenue concentration"), key="lorenz_a")
+        r3.plotly_chart(charts.lorenz_chart(pair.b, title="Variant: revenue concentration"), key="lorenz_b")
+
+    sizing_section(variant, seed)
+    optimise_section(variant, reps, seed)
+    downloads(base, variant, reps, seed)
+
+
+def _states_table(answers: dict[str, logic.Answer]):  # noqa: ANN202
+    import pandas as pd
+
+    names = logic.STATE_NAMES
+    return pd.DataFrame(
+        {"state": [answers[n].label for n in names], "mean at the horizon": [answers[n].text for n in names]}
+    )
+
+
+def sizing_section(variant: Scenario, seed: int) -> None:
+    st.subheader("Size it")
+    fp = variant.fingerprint()
+    st.caption(
+        f"The smallest prospects nurtured a month that meets the plan at its confidence, for the variant "
+        f"({logic.SIZING_REPLICATIONS} replications, as `run.py size`)."
+    )
+    if st.button("Size it", key="size"):
+        st.session_state[f"sized:{fp}:{seed}"] = True
+    if st.session_state.get(f"sized:{fp}:{seed}"):
+        try:
+            with st.spinner(f"Sizing the variant's recruitment on {logic.SIZING_REPLICATIONS} replications..."):
+                sizing = size_variant(fp, seed, variant)
+        except ChannelError as exc:
+            st.error(str(exc))
+            return
+        st.markdown(sizing.message)
+        st.plotly_chart(charts.sizing_chart(sizing), key="sizing")
+
+
+def optimise_section(variant: Scenario, reps: int, seed: int) -> None:
+    if not hasattr(simulator, "optimize"):
+        return  # the optimiser is not part of this installation
+    st.subheader("Optimise for budget")
+    budget = st.number_input(
+        f"Program budget over the horizon ({variant.currency})", min_value=0.0, value=0.0, key="budget"
+    )
+    if st.button("Optimise for budget", key="optimise") and budget > 0:
+        with st.spinner("Searching the lever catalogue for the best program within the budget..."):
+            result = simulator.optimize(variant, levers="all", budget=budget, replications=reps, seed=seed)
+        summary = getattr(result, "summary", None)
+        st.write(summary() if callable(summary) else result)
+
+
+def downloads(base: Scenario, variant: Scenario, reps: int, seed: int) -> None:
+    st.subheader("Downloads")
+    fp_a, fp_b = base.fingerprint(), variant.fingerprint()
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        "Variant as a scenario YAML", variant.to_yaml(), file_name="variant.yaml", mime="application/x-yaml", key="yaml"
+    )
+    if c2.button("Prepare the HTML report", key="report"):
+        st.session_state[f"report:{fp_a}:{fp_b}:{reps}:{seed}"] = True
+    if st.session_state.get(f"report:{fp_a}:{fp_b}:{reps}:{seed}"):
+        with st.spinner("Writing the HTML report (runs and charts)..."):
+            html = report_html(fp_a, fp_b, reps, seed, base, variant)
+        c2.download_button(
+            "Download the HTML report", html, file_name="report.html", mime="text/html", key="report_file"
+        )
+
+
+def main() -> None:
+    try:
+        page()
+    except ChannelError as exc:
+        st.error(str(exc))  # the same one line as the CLI prints
+    except Exception as exc:  # noqa: BLE001 - the page shows one line, never a traceback
+        st.error(f"internal error ({type(exc).__name__}: {exc}); please report it")
+
+
+main()
