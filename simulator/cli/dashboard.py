@@ -89,7 +89,10 @@ def check_scenarios(paths: Sequence[str]) -> list[Path]:
     """Every named file exists and validates (its one-line error otherwise)."""
     out = []
     for p in paths:
-        load_scenario(p)
+        try:
+            load_scenario(p)
+        except ChannelError as exc:
+            raise ChannelError(f"{p}: {exc}") from None  # as ``run.py validate`` names the file
         out.append(Path(p).resolve())
     return out
 

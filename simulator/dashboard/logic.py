@@ -103,6 +103,13 @@ def scenario_from_upload(filename: str, content: bytes, folder: str | Path | Non
     (``folder``), since an upload has no folder of its own."""
     name = Path(filename).name or "uploaded.yaml"
     try:
+        return _read_upload(name, content, folder)
+    except ChannelError as exc:
+        raise ChannelError(f"{name}: {exc}") from None  # as ``run.py validate`` writes it, with the file's name
+
+
+def _read_upload(name: str, content: bytes, folder: str | Path | None) -> Scenario:
+    try:
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         raise ChannelError(f"{name} is not a UTF-8 text file") from None
