@@ -136,6 +136,14 @@ def test_a_switched_on_lever_is_the_catalogue_lever_and_costs_money(base):
     assert p.ratio == pytest.approx(p.incremental_contribution / p.incremental_cost)
 
 
+def test_the_variant_yaml_reads_back_as_the_variant(base, tmp_path):
+    settings = _setting(base, "partner_portal", on=True, months=(7, 24))
+    variant = logic.build_variant(base, {"recruitment.nurture_per_month": 18}, settings)
+    path = tmp_path / "variant.yaml"
+    path.write_text(variant.to_yaml())
+    assert sim.load_scenario(path).fingerprint() == variant.fingerprint()
+
+
 def test_switching_off_a_scenario_lever_removes_it_and_changing_it_keeps_the_rest():
     what_if = sim.load_scenario(SCENARIOS / "activation_first.yaml")
     first = what_if.program.levers[0].name

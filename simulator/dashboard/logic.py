@@ -100,7 +100,7 @@ def load_choice(path: str | Path) -> Scenario:
 
 def scenario_from_upload(filename: str, content: bytes, folder: str | Path | None = None) -> Scenario:
     """An uploaded scenario file. ``extends: other.yaml`` is looked for beside the library's files
-    (``folder``), since an upload has no folder of its own."""
+    (``folder``), then among the project's scenarios, since an upload has no folder of its own."""
     name = Path(filename).name or "uploaded.yaml"
     try:
         return _read_upload(name, content, folder)
@@ -115,8 +115,10 @@ def _read_upload(name: str, content: bytes, folder: str | Path | None) -> Scenar
         raise ChannelError(f"{name} is not a UTF-8 text file") from None
     data = parse_yaml(text, name)
     if isinstance(data, dict) and isinstance(data.get("extends"), str) and not Path(data["extends"]).is_absolute():
-        base = Path(folder) if folder is not None else ROOT / "scenarios"
-        data["extends"] = str((base / data["extends"]).resolve())
+        folders = [Path(folder)] if folder is not None else []
+        folders.append(ROOT / "scenarios")
+        found = [f / data["extends"] for f in folders if (f / data["extends"]).is_file()]
+        data["extends"] = str((found[0] if found else folders[0] / data["extends"]).resolve())
         text = dump_yaml(data)  # the upload's own comments are lost; the base file's are kept
     with tempfile.TemporaryDirectory(prefix="dashboard-upload-") as tmp:
         path = Path(tmp) / name
