@@ -38,7 +38,7 @@ def _app() -> AppTest:
 
 
 def _table(at: AppTest, column: str):
-    found = [d.value for d in at.dataframe if column in d.value.columns]
+    found = [d.value for d in [*at.table, *at.dataframe] if column in d.value.columns]
     assert found, [list(d.value.columns) for d in at.dataframe]
     return found[0]
 

@@ -91,6 +91,7 @@ def variant_controls(base: Scenario) -> Scenario:
             max_value=int(c.high) if c.integer else float(c.high),
             value=int(c.value) if c.integer else float(c.value),
             step=int(c.step) if c.integer else float(c.step),
+            format=None if c.integer else f"%.{c.decimals}f",
             key=f"{fp}:{c.key}",
             help=c.key,
         )
@@ -131,7 +132,8 @@ def show_answers(column, answers: dict[str, logic.Answer], reference: dict[str, 
             kind = {"revenue_last_12m": "revenue_last_12m", "gap": "revenue_last_12m"}.get(name, name)
             delta = change(kind, diff, "")
             colour = "off" if diff == 0 else ("inverse" if name in lower_is_better else "normal")
-        column.metric(a.label, a.text, delta=delta, delta_color=colour, help=a.detail or None)
+        arrow = "off" if delta is not None and colour == "off" else "auto"
+        column.metric(a.label, a.text, delta=delta, delta_color=colour, delta_arrow=arrow, help=a.detail or None)
 
 
 def page() -> None:
@@ -168,7 +170,7 @@ def page() -> None:
     st.subheader("Paired differences (variant minus baseline, same replications and seed)")
     rows = logic.differences(pair)
     diff_col, chart_col = st.columns([5, 4])
-    diff_col.dataframe(logic.differences_table(rows), hide_index=True, key="differences")
+    diff_col.table(logic.differences_table(rows), hide_index=True)
     chart_col.plotly_chart(charts.compare_chart(pair), key="compare")
     pay = logic.payoff(pair.trajectory)
     cols = st.columns(4)

@@ -21,6 +21,7 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +143,9 @@ class Control:
     integer: bool = False
 
     @property
-    def override(self) -> str:
-        return self.key.replace(".", "__")
+    def decimals(self) -> int:
+        """Decimals that show every step of the slider (0.005 -> 3)."""
+        return 0 if self.integer else max(0, -int(Decimal(str(self.step)).normalize().as_tuple().exponent))
 
 
 # key -> (label, low, high, step, integer); ranges widen to include the baseline's value.
