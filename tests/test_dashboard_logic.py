@@ -336,3 +336,34 @@ def test_a_bad_scenario_file_is_refused_before_anything_starts(tmp_path):
     bad.write_text("activation:\n  monthly_probability: 2\n")
     line = _cli_error("dashboard", str(BASELINE), str(bad))
     assert line == _cli_error("validate", str(bad))
+
+
+def test_the_charts_use_the_report_palette_and_round_ticks(unchanged):
+    from simulator.dashboard import charts
+    from simulator.reports.charts import PALETTE
+
+    assert charts.PALETTE == PALETTE
+    assert charts.nice_ticks(0, 130e6) == [0, 25e6, 50e6, 75e6, 100e6, 125e6]
+    assert charts.money_ticks(-3e6, 12e6) == (
+        [-2.5e6, 0, 2.5e6, 5e6, 7.5e6, 10e6],
+        ["-2.5m", "0", "2.5m", "5m", "7.5m", "10m"],
+    )
+    _, pair = unchanged
+    fan = charts.revenue_fan(pair.a)
+    target = pair.a.scenario.plan.revenue_target
+    assert f"plan target ({money(target, 'USD')})" in [t.name for t in fan.data]
+    assert fan.layout.yaxis.title.text == "revenue, trailing 12 months (USD)"
+    median = next(t for t in fan.data if t.name == "median")
+    expected = pair.a.monthly.groupby("month")["revenue_t12m"].median().to_numpy()
+    np.testing.assert_allclose(np.asarray(median.y, float), expected)
+    assert list(median.customdata) == [money(v, "USD") for v in expected]
+    lorenz = charts.lorenz_chart(pair.a)
+    earning = next(t for t in lorenz.data if str(t.name).startswith("earning partners"))
+    top = 1 - np.interp(0.8, np.asarray(earning.x, float), np.asarray(earning.y, float))
+    assert earning.name == f"earning partners: top 20% earn {share(top)}"
+    for fig in (
+        charts.partners_by_state(pair.a),
+        charts.compare_chart(pair),
+        charts.payoff_chart(logic.payoff(pair.trajectory), "USD"),
+    ):
+        assert fig.data

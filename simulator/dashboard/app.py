@@ -11,12 +11,13 @@ import streamlit as st
 
 import simulator
 from simulator.dashboard import charts, logic
+from simulator.engine.results import SimulationResult
 from simulator.errors import ChannelError
 from simulator.formatting import change
-from simulator.reports.html import build_report
 from simulator.scenario import Scenario
 
 UPLOAD = "Upload a scenario file..."
+DETAILS = ("Partners by state", "Concentration")
 
 
 # -- cached runs: keyed by the scenarios' fingerprints (their content) and the seed -------------------
@@ -34,9 +35,19 @@ def size_variant(fp: str, seed: int, _variant: Scenario):  # noqa: ANN201
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def report_html(fp_a: str, fp_b: str, replications: int, seed: int, _a: Scenario, _b: Scenario) -> str:
+    from simulator.reports.html import build_report  # matplotlib and the template: only when asked
+
     if fp_a == fp_b:
         return build_report(_a, replications=replications, seed=seed).html
     return build_report(_a, compare_with=_b, replications=replications, seed=seed).html
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def side_chart(kind: str, fp: str, replications: int, seed: int, _result: SimulationResult, side: str):  # noqa: ANN201
+    """The partners-by-state or Lorenz chart of one side, drawn once per scenario, seed and replications."""
+    if kind == "states":
+        return charts.partners_by_state(_result, f"{side}: partners by state")
+    return charts.lorenz_chart(_result, title=f"{side}: revenue concentration")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -122,10 +133,10 @@ def variant_controls(base: Scenario) -> Scenario:
 
 def show_answers(column, answers: dict[str, logic.Answer], reference: dict[str, logic.Answer] | None) -> None:  # noqa: ANN001
     lower_is_better = {"gap", "top20_share", "gini"}
-    for name in ("revenue_last_12m", "p_plan_met", "gap", "top20_share", "gini"):
-        a = answers.get(name)
-        if a is None:
-            continue
+    shown = [n for n in ("revenue_last_12m", "p_plan_met", "gap", "top20_share", "gini") if n in answers]
+    grid = column.columns(3)
+    for i, name in enumerate(shown):
+        a = answers[name]
         delta, colour = None, "normal"
         if reference is not None and a.value is not None and reference[name].value is not None:
             diff = a.value - reference[name].value
@@ -133,7 +144,7 @@ def show_answers(column, answers: dict[str, logic.Answer], reference: dict[str, 
             delta = change(kind, diff, "")
             colour = "off" if diff == 0 else ("inverse" if name in lower_is_better else "normal")
         arrow = "off" if delta is not None and colour == "off" else "auto"
-        column.metric(a.label, a.text, delta=delta, delta_color=colour, delta_arrow=arrow, help=a.detail or None)
+        grid[i % 3].metric(a.label, a.text, delta=delta, delta_color=colour, delta_arrow=arrow, help=a.detail or None)
 
 
 def page() -> None:
@@ -181,17 +192,18 @@ def page() -> None:
         st.markdown("**What changed**")
         st.dataframe(logic.changes_table(pair), hide_index=True, key="changes")
 
-    states, concentration = st.tabs(["Partners by state", "Concentration"])
-    with states:
+    # One detail at a time: only the charts asked for are drawn (and sent to the browser).
+    detail = st.segmented_control("Detail", DETAILS, default=DETAILS[0], key="detail")
+    if detail == DETAILS[0]:
         l2, r2 = st.columns(2)
-        l2.plotly_chart(charts.partners_by_state(pair.a, "Baseline: partners by state"), key="states_a")
-        r2.plotly_chart(charts.partners_by_state(pair.b, "Variant: partners by state"), key="states_b")
-        l2.dataframe(_states_table(a_answers), hide_index=True, key="states_table_a")
-        r2.dataframe(_states_table(b_answers), hide_index=True, key="states_table_b")
-    with concentration:
+        l2.plotly_chart(side_chart("states", fp_a, reps, seed, pair.a, "Baseline"), key="states_a")
+        r2.plotly_chart(side_chart("states", fp_b, reps, seed, pair.b, "Variant"), key="states_b")
+        l2.table(_states_table(a_answers), hide_index=True)
+        r2.table(_states_table(b_answers), hide_index=True)
+    elif detail == DETAILS[1]:
         l3, r3 = st.columns(2)
-        l3.plotly_chart(charts.lorenz_chart(pair.a, title="Baseline: revenue concentration"), key="lorenz_a")
-        r3.plotly_chart(charts.lorenz_chart(pair.b, title="Variant: revenue concentration"), key="lorenz_b")
+        l3.plotly_chart(side_chart("lorenz", fp_a, reps, seed, pair.a, "Baseline"), key="lorenz_a")
+        r3.plotly_chart(side_chart("lorenz", fp_b, reps, seed, pair.b, "Variant"), key="lorenz_b")
 
     sizing_section(variant, seed)
     optimise_section(variant, reps, seed)

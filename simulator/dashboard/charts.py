@@ -10,12 +10,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
-from matplotlib.ticker import MaxNLocator
 from plotly.subplots import make_subplots
 
 from ..formatting import change, figure_label, money, quantity, share
 from ..planning.concentration import lorenz_points
-from ..reports.charts import PALETTE
 from ..vocabulary import STATE_COLOURS, label
 
 if TYPE_CHECKING:
@@ -25,6 +23,9 @@ if TYPE_CHECKING:
     from .logic import Payoff
 
 FONT = {"family": "sans-serif", "size": 13}
+#: The report's palette (``simulator.reports.charts.PALETTE``, checked equal in the tests), written out so
+#: the page does not import matplotlib.
+PALETTE = ("#1f4e79", "#2e86c1", "#48c9b0", "#f5b041", "#e74c3c", "#8e44ad", "#7f8c8d")
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
@@ -42,11 +43,20 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
-def money_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
-    """Nice tick values between ``low`` and ``high``, written as money (k / m / bn)."""
+def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
+    """About ``count`` round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) within [low, high]."""
     if not np.isfinite(low) or not np.isfinite(high) or high <= low:
         high = low + 1.0
-    values = [float(v) for v in MaxNLocator(nbins=6).tick_values(low, high) if low - 1e-9 <= v <= high + 1e-9]
+    raw = (high - low) / count
+    power = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = np.ceil(low / step) * step
+    return [float(np.round(v / step) * step) for v in np.arange(first, high + step * 1e-9, step)]
+
+
+def money_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
+    """Round tick values between ``low`` and ``high``, written as money (k / m / bn)."""
+    values = nice_ticks(low, high)
     return values, [money(v) for v in values]
 
 
