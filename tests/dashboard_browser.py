@@ -35,7 +35,7 @@ DIFFERENCES_JS = """() => {
   for (const table of document.querySelectorAll('[data-testid="stTable"] table')) {
     const heads = Array.from(table.querySelectorAll('thead th')).map(th => th.innerText.trim());
     const col = heads.indexOf('B - A');
-    if (col < 0) continue;
+    if (col < 0 || !heads.includes('P(B better)')) continue;
     return Array.from(table.querySelectorAll('tbody tr')).map(tr => tr.children[col].innerText.trim());
   }
   return null;

@@ -56,7 +56,7 @@ def test_the_first_answer_is_the_baseline_with_an_unchanged_variant(library):
     base = sim.load_scenario(library["small"])
     assert at.title[0].value == "Small channel"
     assert [s.value for s in at.success] == ["The variant is the baseline: every paired difference is exactly 0."]
-    table = _table(at, "B - A")
+    table = _table(at, "P(B better)")
     assert set(table["B - A"]) <= {"0", "0 USD", "0.0 points"}, table["B - A"].tolist()
     # The numbers are the run's, written by the formatting rules.
     result = sim.simulate(base, REPS, 5)
@@ -68,6 +68,10 @@ def test_the_first_answer_is_the_baseline_with_an_unchanged_variant(library):
         assert by_label[shown[name].label] == (shown[name].label, shown[name].text, "")
     assert [m[:2] for m in a] == [m[:2] for m in b]  # the variant is the baseline
     assert all(m[2] in ("0", "0.0 points") for m in b), b
+    states = _table(at, "state")
+    assert states["state"].tolist() == [shown[n].label for n in logic.STATE_NAMES]
+    assert states["baseline (A)"].tolist() == [shown[n].text for n in logic.STATE_NAMES]
+    assert set(states["B - A"]) == {"0"}
     assert at.selectbox[0].options == ["small.yaml", "small_more_recruiting.yaml", logic_upload()]
 
 
@@ -96,7 +100,7 @@ def test_moving_a_slider_changes_the_variant_by_what_compare_reports(library):
     assert after[5][1] != before[5][1]  # the variant's revenue does
     base = sim.load_scenario(library["small"])
     direct = sim.compare(base, base.override(activation__monthly_probability=0.2), replications=REPS, seed=5)
-    table = _table(at, "B - A").set_index("figure")
+    table = _table(at, "P(B better)").set_index("figure")
     d = direct.differences
     assert table.loc["Revenue, last 12 months (USD)", "B - A"] == change(
         "revenue_last_12m", d.loc["revenue_last_12m", "mean_diff"], "USD"
@@ -116,7 +120,7 @@ def test_a_lever_switched_on_adds_its_cost(library):
         True
     ).run()
     assert not at.exception, [e.value for e in at.exception]
-    table = _table(at, "B - A").set_index("figure")
+    table = _table(at, "P(B better)").set_index("figure")
     assert table.loc["Cost, last 12 months (USD)", "B - A"].startswith("+")
     changes = _table(at, "change")
     assert changes["change"].tolist() == ["lever added"]

@@ -11,13 +11,13 @@ import streamlit as st
 
 import simulator
 from simulator.dashboard import charts, logic
-from simulator.engine.results import SimulationResult
 from simulator.errors import ChannelError
 from simulator.formatting import change
+from simulator.planning import CompareResult
 from simulator.scenario import Scenario
 
 UPLOAD = "Upload a scenario file..."
-DETAILS = ("Partners by state", "Concentration")
+DETAILS = ("Partners by state", "Concentration", "Payback")
 
 
 # -- cached runs: keyed by the scenarios' fingerprints (their content) and the seed -------------------
@@ -43,11 +43,19 @@ def report_html(fp_a: str, fp_b: str, replications: int, seed: int, _a: Scenario
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def side_chart(kind: str, fp: str, replications: int, seed: int, _result: SimulationResult, side: str):  # noqa: ANN201
-    """The partners-by-state or Lorenz chart of one side, drawn once per scenario, seed and replications."""
+def side_chart(kind: str, fp_a: str, fp_b: str, replications: int, seed: int, _pair: CompareResult):  # noqa: ANN201
+    """Partners by state or the Lorenz curves, baseline and variant side by side (drawn once per pair)."""
     if kind == "states":
-        return charts.partners_by_state(_result, f"{side}: partners by state")
-    return charts.lorenz_chart(_result, title=f"{side}: revenue concentration")
+        left = charts.partners_by_state(_pair.a, "Baseline (A)")
+        right = charts.partners_by_state(_pair.b, "Variant (B)")
+        return charts.side_by_side(left, right, "Partners by state (mean over replications)")
+    left = charts.lorenz_chart(_pair.a, title="Baseline (A)")
+    right = charts.lorenz_chart(_pair.b, title="Variant (B)")
+    for trace in right.data:  # B's legend entries say whose they are
+        trace.name = f"B: {trace.name}" if trace.name else trace.name
+    month = _pair.b.scenario.horizon_months
+    title = f"Revenue concentration at month {month}, trailing 12 months"
+    return charts.side_by_side(left, right, title, both_legends=True)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -175,48 +183,43 @@ def page() -> None:
     show_answers(left, a_answers, None)
     show_answers(right, b_answers, a_answers)
     top = charts.fan_top(pair.a, pair.b)
-    left.plotly_chart(charts.revenue_fan(pair.a, "Baseline: revenue, trailing 12 months", top), key="fan_a")
-    right.plotly_chart(charts.revenue_fan(pair.b, "Variant: revenue, trailing 12 months", top), key="fan_b")
+    fans = charts.side_by_side(
+        charts.revenue_fan(pair.a, "Baseline (A)", top),
+        charts.revenue_fan(pair.b, "Variant (B)", top),
+        f"Revenue, trailing 12 months, against the plan ({reps} replications, seed {seed})",
+    )
+    st.plotly_chart(fans, key="fans")
+    st.markdown(f"**Partners by state at month {variant.horizon_months}** (means over replications)")
+    st.table(logic.states_table(a_answers, b_answers), hide_index=True)
 
     st.subheader("Paired differences (variant minus baseline, same replications and seed)")
     rows = logic.differences(pair)
-    diff_col, chart_col = st.columns([5, 4])
-    diff_col.table(logic.differences_table(rows), hide_index=True)
-    chart_col.plotly_chart(charts.compare_chart(pair), key="compare")
+    if same:
+        st.table(logic.differences_table(rows), hide_index=True)
+    else:
+        diff_col, chart_col = st.columns([5, 4])
+        diff_col.table(logic.differences_table(rows), hide_index=True)
+        chart_col.plotly_chart(charts.compare_chart(pair), key="compare")
     pay = logic.payoff(pair.trajectory)
     cols = st.columns(4)
     for col, (text, value) in zip(cols, logic.payoff_lines(pay, cur, variant.horizon_months), strict=True):
         col.metric(text, value)
     if not same:
-        st.plotly_chart(charts.payoff_chart(pay, cur), key="payoff")
         st.markdown("**What changed**")
         st.dataframe(logic.changes_table(pair), hide_index=True, key="changes")
 
-    # One detail at a time: only the charts asked for are drawn (and sent to the browser).
-    detail = st.segmented_control("Detail", DETAILS, default=DETAILS[0], key="detail")
-    if detail == DETAILS[0]:
-        l2, r2 = st.columns(2)
-        l2.plotly_chart(side_chart("states", fp_a, reps, seed, pair.a, "Baseline"), key="states_a")
-        r2.plotly_chart(side_chart("states", fp_b, reps, seed, pair.b, "Variant"), key="states_b")
-        l2.table(_states_table(a_answers), hide_index=True)
-        r2.table(_states_table(b_answers), hide_index=True)
-    elif detail == DETAILS[1]:
-        l3, r3 = st.columns(2)
-        l3.plotly_chart(side_chart("lorenz", fp_a, reps, seed, pair.a, "Baseline"), key="lorenz_a")
-        r3.plotly_chart(side_chart("lorenz", fp_b, reps, seed, pair.b, "Variant"), key="lorenz_b")
+    # More charts on demand: each is drawn (and sent to the browser) only when asked for.
+    detail = st.segmented_control("More charts", DETAILS, default=None, key="detail")
+    if detail == "Partners by state":
+        st.plotly_chart(side_chart("states", fp_a, fp_b, reps, seed, pair), key="states")
+    elif detail == "Concentration":
+        st.plotly_chart(side_chart("lorenz", fp_a, fp_b, reps, seed, pair), key="lorenz")
+    elif detail == "Payback":
+        st.plotly_chart(charts.payoff_chart(pay, cur), key="payoff")
 
     sizing_section(variant, seed)
     optimise_section(variant, reps, seed)
     downloads(base, variant, reps, seed)
-
-
-def _states_table(answers: dict[str, logic.Answer]):  # noqa: ANN202
-    import pandas as pd
-
-    names = logic.STATE_NAMES
-    return pd.DataFrame(
-        {"state": [answers[n].label for n in names], "mean at the horizon": [answers[n].text for n in names]}
-    )
 
 
 def sizing_section(variant: Scenario, seed: int) -> None:

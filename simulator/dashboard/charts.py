@@ -402,3 +402,33 @@ def sizing_chart(result: SizingResult) -> go.Figure:
 
 def _value(value: float, integer: bool) -> str:
     return quantity(value) if integer else f"{value:.4g}"
+
+
+def side_by_side(
+    left: go.Figure, right: go.Figure, title: str, shared_y: bool = True, both_legends: bool = False
+) -> go.Figure:
+    """Two single charts as one figure with two panels (one chart for the browser to draw, not two);
+    the legend is shown once and toggles both panels (``both_legends``: each panel's entries shown, for
+    legends that carry numbers)."""
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=shared_y,
+        horizontal_spacing=0.05 if shared_y else 0.1,
+        subplot_titles=(left.layout.title.text, right.layout.title.text),
+    )
+    for col, part in ((1, left), (2, right)):
+        for trace in part.data:
+            trace = go.Scatter(trace) if isinstance(trace, go.Scatter) else trace
+            group = trace.name or trace.legendgroup
+            shown = trace.showlegend is not False and (col == 1 or both_legends)
+            trace.update(legendgroup=group, showlegend=shown)
+            fig.add_trace(trace, row=1, col=col)
+        fig.update_xaxes(part.layout.xaxis.to_plotly_json(), row=1, col=col)
+        y = part.layout.yaxis.to_plotly_json()
+        if col == 2 and shared_y:
+            y.pop("title", None)
+        fig.update_yaxes(y, row=1, col=col)
+    fig = _layout(fig, title, height=max(int(left.layout.height or 380), int(right.layout.height or 380)) + 20)
+    fig.update_layout(hovermode=left.layout.hovermode or "x unified")
+    return fig

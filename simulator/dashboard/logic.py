@@ -502,6 +502,18 @@ def payoff_lines(p: Payoff, currency: str, horizon: int) -> list[tuple[str, str]
     ]
 
 
+def states_table(a: Mapping[str, Answer], b: Mapping[str, Answer]) -> pd.DataFrame:
+    """Partners by state at the horizon, baseline and variant, from their :func:`answers`."""
+    return pd.DataFrame(
+        {
+            "state": [a[n].label for n in STATE_NAMES],
+            "baseline (A)": [a[n].text for n in STATE_NAMES],
+            "variant (B)": [b[n].text for n in STATE_NAMES],
+            "B - A": [change(n, b[n].value - a[n].value) for n in STATE_NAMES],
+        }
+    )
+
+
 def changes_table(result: CompareResult) -> pd.DataFrame:
     """What differs between baseline and variant (keys and levers), as text."""
     c = result.changes
