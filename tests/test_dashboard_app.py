@@ -170,3 +170,21 @@ def test_the_downloads_are_offered(library):
     labels = [b.label for b in at.download_button]
     assert labels == ["Variant as a scenario YAML"]
     assert [b.label for b in at.button if b.key == "report"] == ["Prepare the HTML report"]
+
+
+def test_size_it_shows_the_sizing_answer_for_the_variant(library):
+    at = _app()
+    _slider(at, "Activation window (months)").set_value(9).run()
+    at.button(key="size").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    variant = sim.load_scenario(library["small"]).override(activation__window_months=9, name="Small channel (variant)")
+    sizing = sim.size_recruitment(variant, replications=logic.SIZING_REPLICATIONS, seed=5)
+    assert sizing.message in [m.value for m in at.markdown]
+    assert "Optimise for budget" not in [b.label for b in at.button] or hasattr(sim, "optimize")
+
+
+def test_the_html_report_is_offered_after_it_is_prepared(library):
+    at = _app()
+    at.button(key="report").click().run()
+    assert not at.exception and not at.error
+    assert "Download the HTML report" in [b.label for b in at.download_button]

@@ -367,3 +367,15 @@ def test_the_charts_use_the_report_palette_and_round_ticks(unchanged):
         charts.payoff_chart(logic.payoff(pair.trajectory), "USD"),
     ):
         assert fig.data
+
+
+def test_the_workbook_opens_with_openpyxl_when_the_excel_export_is_installed(unchanged):
+    if logic.excel_export() is None:
+        pytest.skip("the Excel export (simulator.reports.exports) is not part of this tree yet")
+    import io
+
+    import openpyxl
+
+    _, pair = unchanged
+    book = openpyxl.load_workbook(io.BytesIO(logic.workbook_bytes(pair)))
+    assert "summary" in book.sheetnames

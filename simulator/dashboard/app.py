@@ -246,20 +246,44 @@ def optimise_section(variant: Scenario, reps: int, seed: int) -> None:
     if not hasattr(simulator, "optimize"):
         return  # the optimiser is not part of this installation
     st.subheader("Optimise for budget")
-    budget = st.number_input(
-        f"Program budget over the horizon ({variant.currency})", min_value=0.0, value=0.0, key="budget"
+    cur = variant.currency
+    left, right = st.columns(2)
+    budget = left.number_input(f"Program budget over the horizon ({cur})", min_value=0.0, value=0.0, key="budget")
+    trials = right.number_input("Candidates to try", min_value=5, max_value=500, value=30, key="trials")
+    fp = variant.fingerprint()
+    if st.button("Optimise for budget", key="optimise"):
+        st.session_state[f"optimise:{fp}"] = (float(budget), int(trials))
+    asked = st.session_state.get(f"optimise:{fp}")
+    if asked is None:
+        return
+    try:
+        with st.spinner(f"Searching the lever catalogue: {asked[1]} candidates on {reps} replications..."):
+            result = optimise(fp, asked[0], asked[1], reps, seed, variant)
+    except ChannelError as exc:
+        st.error(str(exc))
+        return
+    st.markdown(result.message)
+    if result.winner is not None:
+        st.download_button(
+            "The winning program as a scenario YAML",
+            result.winner.to_yaml(),
+            file_name="optimised.yaml",
+            mime="application/x-yaml",
+            key="optimised_yaml",
+        )
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def optimise(fp: str, budget: float, trials: int, replications: int, seed: int, _variant: Scenario):  # noqa: ANN201
+    return simulator.optimize(
+        _variant, levers="all", budget=budget, trials=trials, replications=replications, seed=seed, extends=False
     )
-    if st.button("Optimise for budget", key="optimise") and budget > 0:
-        with st.spinner("Searching the lever catalogue for the best program within the budget..."):
-            result = simulator.optimize(variant, levers="all", budget=budget, replications=reps, seed=seed)
-        summary = getattr(result, "summary", None)
-        st.write(summary() if callable(summary) else result)
 
 
 def downloads(base: Scenario, variant: Scenario, reps: int, seed: int) -> None:
     st.subheader("Downloads")
     fp_a, fp_b = base.fingerprint(), variant.fingerprint()
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     c1.download_button(
         "Variant as a scenario YAML", variant.to_yaml(), file_name="variant.yaml", mime="application/x-yaml", key="yaml"
     )
@@ -271,6 +295,25 @@ def downloads(base: Scenario, variant: Scenario, reps: int, seed: int) -> None:
         c2.download_button(
             "Download the HTML report", html, file_name="report.html", mime="text/html", key="report_file"
         )
+    if logic.excel_export() is not None:  # the Excel export, where the reports package has it
+        key = f"xlsx:{fp_a}:{fp_b}:{reps}:{seed}"
+        if c3.button("Prepare the Excel workbook", key="xlsx"):
+            st.session_state[key] = True
+        if st.session_state.get(key):
+            with st.spinner("Writing the Excel workbook..."):
+                data = workbook(fp_a, fp_b, reps, seed, run_pair(fp_a, fp_b, reps, seed, base, variant))
+            c3.download_button(
+                "Download the Excel workbook",
+                data,
+                file_name="workbook.xlsx",
+                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                key="xlsx_file",
+            )
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def workbook(fp_a: str, fp_b: str, replications: int, seed: int, _pair: CompareResult) -> bytes:
+    return logic.workbook_bytes(_pair)
 
 
 def main() -> None:

@@ -59,6 +59,7 @@ __all__ = [
     "build_variant",
     "controls",
     "differences",
+    "excel_export",
     "gap_at_confidence",
     "identical",
     "lever_settings",
@@ -68,6 +69,7 @@ __all__ = [
     "run_pair",
     "scenario_from_upload",
     "size_variant",
+    "workbook_bytes",
 ]
 
 
@@ -286,6 +288,29 @@ def run_pair(base: Scenario, variant: Scenario, replications: int, seed: int) ->
 def size_variant(variant: Scenario, seed: int, workers: int | None = None) -> SizingResult:
     """The sizing answer for the variant, at the precision of ``run.py size`` (its default replications)."""
     return size_recruitment(variant, replications=SIZING_REPLICATIONS, seed=seed, workers=workers)
+
+
+def excel_export():  # noqa: ANN201 - the module, or None
+    """The reports' Excel export (``simulator.reports.exports``), or None where it is not installed."""
+    import importlib
+
+    try:
+        exports = importlib.import_module("simulator.reports.exports")
+    except ModuleNotFoundError as exc:
+        if exc.name == "simulator.reports.exports":
+            return None
+        raise
+    return exports if hasattr(exports, "write_workbook") and hasattr(exports, "Deliverables") else None
+
+
+def workbook_bytes(pair: CompareResult, sizing: SizingResult | None = None) -> bytes:
+    """The Excel workbook of the variant (with the comparison when it differs, and the sizing when made)."""
+    exports = excel_export()
+    if exports is None:
+        raise ChannelError("the Excel export is not part of this installation")
+    deliverables = exports.Deliverables(result=pair.b, comparison=None if identical(pair) else pair, sizing=sizing)
+    with tempfile.TemporaryDirectory(prefix="dashboard-xlsx-") as tmp:
+        return Path(exports.write_workbook(Path(tmp) / "workbook.xlsx", deliverables)).read_bytes()
 
 
 def identical(result: CompareResult) -> bool:
