@@ -148,7 +148,7 @@ def test_a_good_uploaded_file_is_used(library):
     at.selectbox[0].select(logic_upload()).run()
     path = SCENARIOS / "activation_first.yaml"
     at.file_uploader[0].set_value(("activation_first.yaml", path.read_bytes(), "application/x-yaml")).run()
-    assert not at.exception and not at.error
+    assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.title[0].value == sim.load_scenario(path).name
 
 
