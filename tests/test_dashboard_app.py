@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 
 import pytest
 from conftest import SCENARIOS, small_channel
@@ -37,14 +39,19 @@ def _app() -> AppTest:
     return at
 
 
+def _shown(text: str) -> str:
+    """What Markdown renders from the page's escaped text (the backslashes removed)."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
 def _table(at: AppTest, column: str):
     found = [d.value for d in [*at.table, *at.dataframe] if column in d.value.columns]
     assert found, [list(d.value.columns) for d in at.dataframe]
-    return found[0]
+    return found[0].map(lambda v: _shown(v) if isinstance(v, str) else v)
 
 
 def _metrics(at: AppTest) -> list[tuple[str, str, str]]:
-    return [(m.label, m.value, m.delta) for m in at.metric]
+    return [(_shown(m.label), m.value, m.delta) for m in at.metric]
 
 
 def _slider(at: AppTest, label: str):
@@ -54,7 +61,7 @@ def _slider(at: AppTest, label: str):
 def test_the_first_answer_is_the_baseline_with_an_unchanged_variant(library):
     at = _app()
     base = sim.load_scenario(library["small"])
-    assert at.title[0].value == "Small channel"
+    assert _shown(at.title[0].value) == "Small channel"
     assert [s.value for s in at.success] == ["The variant is the baseline: every paired difference is exactly 0."]
     table = _table(at, "P(B better)")
     assert set(table["B - A"]) <= {"0", "0 USD", "0.0 points"}, table["B - A"].tolist()
@@ -83,7 +90,7 @@ def test_choosing_another_scenario_shows_its_answers(library):
     at = _app()
     at.selectbox[0].select("small_more_recruiting.yaml").run()
     assert not at.exception
-    assert at.title[0].value == "Small, more recruiting"
+    assert _shown(at.title[0].value) == "Small, more recruiting"
     assert _slider(at, "Prospects nurtured a month").value == 25  # the sliders start at its values
     shown = logic.answers(sim.simulate(sim.load_scenario(library["bigger"]), REPS, 5))
     assert _metrics(at)[0][:2] == (shown["revenue_last_12m"].label, shown["revenue_last_12m"].text)
@@ -139,7 +146,7 @@ def test_a_bad_uploaded_file_shows_the_one_line_error(library):
         "typo.yaml: activation.windw_months: unknown key (did you mean 'window_months'?); "
         "allowed here: monthly_probability, window_months"
     )
-    assert [e.value for e in at.error] == [expected]
+    assert [_shown(e.value) for e in at.error] == [expected]
     assert not at.metric  # nothing computed from a refused file
 
 
@@ -149,7 +156,7 @@ def test_a_good_uploaded_file_is_used(library):
     path = SCENARIOS / "activation_first.yaml"
     at.file_uploader[0].set_value(("activation_first.yaml", path.read_bytes(), "application/x-yaml")).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert at.title[0].value == sim.load_scenario(path).name
+    assert _shown(at.title[0].value) == sim.load_scenario(path).name
 
 
 def test_a_variant_the_engine_refuses_shows_the_one_line_error(library, tmp_path, monkeypatch):
@@ -179,7 +186,7 @@ def test_size_it_shows_the_sizing_answer_for_the_variant(library):
     assert not at.exception and not at.error, [e.value for e in at.error]
     variant = sim.load_scenario(library["small"]).override(activation__window_months=9, name="Small channel (variant)")
     sizing = sim.size_recruitment(variant, replications=logic.SIZING_REPLICATIONS, seed=5)
-    assert sizing.message in [m.value for m in at.markdown]
+    assert sizing.message in [_shown(m.value) for m in at.markdown]
     assert "Optimise for budget" not in [b.label for b in at.button] or hasattr(sim, "optimize")
 
 
@@ -188,3 +195,26 @@ def test_the_html_report_is_offered_after_it_is_prepared(library):
     at.button(key="report").click().run()
     assert not at.exception and not at.error
     assert "Download the HTML report" in [b.label for b in at.download_button]
+
+
+def test_scenario_text_is_shown_as_written_not_read_as_markup(tmp_path, monkeypatch):
+    name = "[click](https://evil.example) <b>loud</b> :red[x] $x^2$ **bold**"
+    path = tmp_path / "markup.yaml"
+    path.write_text(dump_yaml(small_channel(name=name, description="_em_ [a](b)", currency="<i>EUR</i>")))
+    monkeypatch.setenv(logic.ENV_SCENARIOS, str(path))
+    monkeypatch.setenv(logic.ENV_REPLICATIONS, "10")
+    at = _app()
+    assert at.title[0].value == logic.plain(name)
+    assert _shown(at.title[0].value) == name
+    assert at.caption[0].value == logic.plain("_em_ [a](b)")
+    # Markdown cells and labels carry the currency escaped; no unescaped markup character survives.
+    for cell in _raw_cells(at):
+        assert re.search(r"(?<!\\)[<>\[\]*_$]", cell) is None, cell
+    fans = json.loads(next(iter(at.get("plotly_chart"))).proto.spec)
+    assert fans["layout"]["yaxis"]["title"]["text"] == "revenue, trailing 12 months (&lt;i&gt;EUR&lt;/i&gt;)"
+    assert "<i>" not in json.dumps(fans)
+
+
+def _raw_cells(at: AppTest) -> list[str]:
+    cells = [v for t in at.table for v in t.value.to_numpy().ravel() if isinstance(v, str)]
+    return cells + [m.label for m in at.metric]

@@ -119,7 +119,12 @@ def variant_controls(base: Scenario) -> Scenario:
     H = base.horizon_months
     with st.sidebar.expander("Program levers", expanded=False):
         for s in logic.lever_settings(base):
-            on = st.toggle(s.name.replace("_", " "), value=s.on, key=f"{fp}:lever:{s.name}:on", help=s.note or None)
+            on = st.toggle(
+                s.name.replace("_", " "),
+                value=s.on,
+                key=f"{fp}:lever:{s.name}:on",
+                help=logic.plain(s.note) if s.note else None,
+            )
             intensity, months = s.intensity, s.months
             if on:
                 intensity = st.slider(
@@ -152,7 +157,14 @@ def show_answers(column, answers: dict[str, logic.Answer], reference: dict[str, 
             delta = change(kind, diff, "")
             colour = "off" if diff == 0 else ("inverse" if name in lower_is_better else "normal")
         arrow = "off" if delta is not None and colour == "off" else "auto"
-        grid[i % 3].metric(a.label, a.text, delta=delta, delta_color=colour, delta_arrow=arrow, help=a.detail or None)
+        grid[i % 3].metric(
+            logic.plain(a.label),
+            a.text,
+            delta=delta,
+            delta_color=colour,
+            delta_arrow=arrow,
+            help=logic.plain(a.detail) if a.detail else None,
+        )
 
 
 def page() -> None:
@@ -167,9 +179,9 @@ def page() -> None:
         pair = run_pair(fp_a, fp_b, reps, seed, base, variant)
     cur = base.currency
 
-    st.title(base.name)
+    st.title(logic.plain(base.name))  # scenario text is shown as written, never read as Markdown
     if base.description:
-        st.caption(base.description)
+        st.caption(logic.plain(base.description))
     same = logic.identical(pair)
     if same:
         st.success("The variant is the baseline: every paired difference is exactly 0.")
@@ -190,15 +202,15 @@ def page() -> None:
     )
     st.plotly_chart(fans, key="fans")
     st.markdown(f"**Partners by state at month {variant.horizon_months}** (means over replications)")
-    st.table(logic.states_table(a_answers, b_answers), hide_index=True)
+    st.table(_cells(logic.states_table(a_answers, b_answers)), hide_index=True)
 
     st.subheader("Paired differences (variant minus baseline, same replications and seed)")
     rows = logic.differences(pair)
     if same:
-        st.table(logic.differences_table(rows), hide_index=True)
+        st.table(_cells(logic.differences_table(rows)), hide_index=True)
     else:
         diff_col, chart_col = st.columns([5, 4])
-        diff_col.table(logic.differences_table(rows), hide_index=True)
+        diff_col.table(_cells(logic.differences_table(rows)), hide_index=True)
         chart_col.plotly_chart(charts.compare_chart(pair), key="compare")
     pay = logic.payoff(pair.trajectory)
     cols = st.columns(4)
@@ -222,6 +234,11 @@ def page() -> None:
     downloads(base, variant, reps, seed)
 
 
+def _cells(table):  # noqa: ANN001, ANN202 - a DataFrame of text
+    """A table for ``st.table`` (which reads Markdown in its cells): every cell shown as written."""
+    return table.map(logic.plain)
+
+
 def sizing_section(variant: Scenario, seed: int) -> None:
     st.subheader("Size it")
     fp = variant.fingerprint()
@@ -236,9 +253,9 @@ def sizing_section(variant: Scenario, seed: int) -> None:
             with st.spinner(f"Sizing the variant's recruitment on {logic.SIZING_REPLICATIONS} replications..."):
                 sizing = size_variant(fp, seed, variant)
         except ChannelError as exc:
-            st.error(str(exc))
+            st.error(logic.plain(str(exc)))
             return
-        st.markdown(sizing.message)
+        st.markdown(logic.plain(sizing.message))
         st.plotly_chart(charts.sizing_chart(sizing), key="sizing")
 
 
@@ -260,9 +277,9 @@ def optimise_section(variant: Scenario, reps: int, seed: int) -> None:
         with st.spinner(f"Searching the lever catalogue: {asked[1]} candidates on {reps} replications..."):
             result = optimise(fp, asked[0], asked[1], reps, seed, variant)
     except ChannelError as exc:
-        st.error(str(exc))
+        st.error(logic.plain(str(exc)))
         return
-    st.markdown(result.message)
+    st.markdown(logic.plain(result.message))
     if result.winner is not None:
         st.download_button(
             "The winning program as a scenario YAML",
@@ -320,9 +337,9 @@ def main() -> None:
     try:
         page()
     except ChannelError as exc:
-        st.error(str(exc))  # the same one line as the CLI prints
+        st.error(logic.plain(str(exc)))  # the same one line as the CLI prints (shown as written)
     except Exception as exc:  # noqa: BLE001 - the page shows one line, never a traceback
-        st.error(f"internal error ({type(exc).__name__}: {exc}); please report it")
+        st.error(logic.plain(f"internal error ({type(exc).__name__}: {exc}); please report it"))
 
 
 main()

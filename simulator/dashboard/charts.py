@@ -28,6 +28,11 @@ FONT = {"family": "sans-serif", "size": 13}
 PALETTE = ("#1f4e79", "#2e86c1", "#48c9b0", "#f5b041", "#e74c3c", "#8e44ad", "#7f8c8d")
 
 
+def _html(text: str) -> str:
+    """Scenario text (a name, a currency) for a Plotly string, which reads a few HTML tags: shown as written."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
@@ -67,7 +72,7 @@ def _text(name: str, value: str) -> str:
 def revenue_fan(result: SimulationResult, title: str | None = None, y_max: float | None = None) -> go.Figure:
     """Fan chart of trailing-12-month revenue: median, P25-P75 and P10-P90 bands, and the plan target."""
     scn = result.scenario
-    cur = scn.currency
+    cur = _html(scn.currency)
     g = result.monthly.groupby("month")["revenue_t12m"]
     q = {p: g.quantile(p / 100) for p in (10, 25, 50, 75, 90)}
     months = q[50].index.to_numpy()
@@ -121,7 +126,7 @@ def revenue_fan(result: SimulationResult, title: str | None = None, y_max: float
     )
     fig.update_xaxes(title_text="month", range=[months[0], months[-1]])
     reps = len(result.replications)
-    return _layout(fig, title or f"{scn.name}: revenue, trailing 12 months ({plural_reps(reps)})")
+    return _layout(fig, title or f"{_html(scn.name)}: revenue, trailing 12 months ({plural_reps(reps)})")
 
 
 def plural_reps(n: int) -> str:
@@ -172,7 +177,7 @@ def partners_by_state(result: SimulationResult, title: str | None = None) -> go.
         )
     fig.update_xaxes(title_text="month", range=[months[0], months[-1]])
     fig.update_yaxes(title_text="companies (mean over replications)")
-    return _layout(fig, title or f"{result.scenario.name}: partners by state")
+    return _layout(fig, title or f"{_html(result.scenario.name)}: partners by state")
 
 
 def lorenz_chart(result: SimulationResult, q: float = 0.2, title: str | None = None) -> go.Figure:
@@ -235,7 +240,7 @@ def lorenz_chart(result: SimulationResult, q: float = 0.2, title: str | None = N
         ticktext=[share(t, 0) for t in ticks],
     )
     scn = result.scenario
-    fig = _layout(fig, title or f"{scn.name}: revenue concentration at month {scn.horizon_months}")
+    fig = _layout(fig, title or f"{_html(scn.name)}: revenue concentration at month {scn.horizon_months}")
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -248,7 +253,7 @@ def compare_chart(result: CompareResult) -> go.Figure:
     """Paired differences B - A: mean (dot) and 90% interval (bar) of each figure, money and partners
     apart, with P(B better than A) in each label."""
     d = result.differences
-    cur = result.b.scenario.currency
+    cur = _html(result.b.scenario.currency)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.25)
     for col, names, unit in ((1, MONEY_FIGURES, cur), (2, COUNT_FIGURES, "partners")):
         rows = d.loc[[n for n in names if n in d.index]]
@@ -310,6 +315,7 @@ def compare_chart(result: CompareResult) -> go.Figure:
 
 def payoff_chart(p: Payoff, currency: str) -> go.Figure:
     """The cumulative paired contribution difference by month, with the payback month marked."""
+    currency = _html(currency)
     months = p.cumulative.index.to_numpy()
     values = p.cumulative.to_numpy(float)
     fig = go.Figure()
@@ -392,7 +398,8 @@ def sizing_chart(result: SizingResult) -> go.Figure:
     )
     fig.update_xaxes(title_text=result.label or result.decision)
     title = (
-        f"{result.scenario.name}: P(revenue of the last 12 months >= {money(result.target, result.scenario.currency)}),"
+        f"{_html(result.scenario.name)}: P(revenue of the last 12 months >= "
+        f"{money(result.target, _html(result.scenario.currency))}),"
         f" required {share(result.confidence, 0)}"
     )
     fig = _layout(fig, title)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ import pandas as pd
 
 from ..engine.results import SimulationResult
 from ..errors import ChannelError
-from ..formatting import change, figure, figure_label, money, plural, share
+from ..formatting import change, figure, figure_label, money, plural, printable, share
 from ..planning import CompareResult, SizingResult, compare, size_recruitment
 from ..planning.sizing import DEFAULT_REPLICATIONS as SIZING_REPLICATIONS
 from ..scenario import Scenario, lever_catalogue, load_scenario
@@ -66,11 +67,25 @@ __all__ = [
     "library",
     "payoff",
     "payoff_lines",
+    "plain",
     "run_pair",
     "scenario_from_upload",
     "size_variant",
     "workbook_bytes",
 ]
+
+
+# -- scenario text on the page --------------------------------------------------------------------------
+
+# Markdown, LaTeX ($), Streamlit's colour and emoji directives (:red[...], :smile:) and HTML characters.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def plain(text: object) -> str:
+    """Text from a scenario file for a Streamlit element, shown as written: every character Markdown would
+    read as markup is escaped, and control characters are shown escaped, so a name cannot add a link,
+    a formula or styling to the page."""
+    return _MARKDOWN.sub(r"\\\1", printable(str(text)))
 
 
 # -- choosing a scenario -------------------------------------------------------------------------------
