@@ -7,11 +7,11 @@ states and segments at the end of the month, ``fixed_per_month``, ``per_signing`
 its segments and ``revenue_share`` of the revenue its targeted partners earn that month. Month 0 (the
 starting channel) costs nothing.
 
-The expected costs are rebuilt from the partner scorecard at every month end
-(:attr:`ChannelModel.scorecard`, the ``partners`` table of that month: state, segment, signing month
-and run-rate of every company ever signed) and from the monthly counts, then compared with
-``SimulationResult.lever_costs`` lever by lever and with the ``monthly`` cost columns of the same
-replications.
+The expected costs are rebuilt from the partner scorecard at every month end (a kernel stepped
+month by month and its ``partners`` table read after each step: state, segment, signing month and
+run-rate of every company ever signed; this is also ``ChannelModel.scorecard``) and from the monthly
+counts, then compared with ``SimulationResult.lever_costs`` lever by lever and with the ``monthly``
+cost columns of ``simulate`` on the same replications.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import pandas as pd
 import pytest
 
 import simulator as sim
+from simulator.engine.kernel import ChannelKernel
+from simulator.engine.results import monthly_frame, partner_frame
 
 HORIZON = 14
 SCENARIO = {
@@ -157,31 +159,32 @@ def scenario() -> sim.Scenario:
 def recomputed(scenario) -> pd.DataFrame:
     """Costs per replication, month and line, rebuilt from each month's scorecard and counts."""
     econ = scenario.economics
+    kernel = ChannelKernel(scenario, SEED, list(REPLICATIONS))
     rows = []
-    for r in REPLICATIONS:
-        model = sim.ChannelModel(scenario=scenario, seed=SEED, replication=r)
-        for month in range(HORIZON + 1):
-            if month:
-                model.step()
-            card = model.scorecard
-            counts = model.monthly.iloc[-1]
-            assert counts.month == month
+    for month in range(HORIZON + 1):
+        if month:
+            kernel.step()
+        cards = partner_frame(kernel)  # the partners table as it stands at this month's end
+        counts = monthly_frame(kernel).query("month == @month").set_index("replication")
+        for r in REPLICATIONS:
+            card = cards[cards.replication == r]
             state = card.state.astype(str)
             card = card.assign(state=state, segment=card.segment.astype(str))
             revenue = np.where(state.isin(EARNING), card.run_rate.to_numpy() * _uplift(card, month), 0.0)
             signings = int((card.signed_month == month).sum()) if month else 0
+            nurturing = int(counts.nurturing[r])
             row = {
                 "replication": r,
                 "month": month,
                 "revenue": revenue.sum(),
                 "signings": signings,
-                "cost_nurture": econ.nurture_cost_per_month * counts.nurturing if month else 0.0,
+                "cost_nurture": econ.nurture_cost_per_month * nurturing if month else 0.0,
                 "cost_onboarding": econ.onboarding_cost * signings,
             }
             for spec in LEVERS:
-                row[spec["lever"]["name"]] = _expected_lever_cost(spec, month, card, int(counts.nurturing), revenue)
+                row[spec["lever"]["name"]] = _expected_lever_cost(spec, month, card, nurturing, revenue)
             rows.append(row)
-    return pd.DataFrame(rows).set_index(["replication", "month"])
+    return pd.DataFrame(rows).set_index(["replication", "month"]).sort_index()
 
 
 @pytest.fixture(scope="module")

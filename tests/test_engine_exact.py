@@ -1,0 +1,91 @@
+"""The engine's bookkeeping, exactly: where moves lead, collaboration months, growth over 12 months.
+
+Written to kill the mutants that survived the number-pinning tests (docs/TESTING.md): each test
+fixes a rule whose every constant matters, in a deterministic scenario (probabilities 0 or 1,
+switched on and off by levers, growth without noise).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from quiet import quiet
+
+import simulator as sim
+from simulator.lifecycle.moves import MAX_MOVES, destinations
+from simulator.lifecycle.recruitment import monthly_signing_probability
+from simulator.lifecycle.states import State
+
+P, N, S, A, C, D, X = (int(s) for s in State)  # prospect, nurturing, signed, active, collaborating, dormant, churned
+
+
+def test_where_each_move_leads():
+    # columns: random moves 0, 1, 2, then the deadline (no random move)
+    expected = [
+        [P, P, P, P],  # prospects are moved by recruitment, not by a random move
+        [S, N, N, P],  # nurturing: signs, or its nurture period ends
+        [A, S, S, D],  # signed: first deal, or the activation window closes
+        [D, X, C, A],  # active: dormant, churned, collaborating
+        [D, X, A, C],  # collaborating: dormant, churned, lapses to active
+        [A, X, D, D],  # dormant: back to active, or churned
+        [X, X, X, X],  # churned is absorbing
+    ]
+    table = destinations()
+    assert table.dtype == np.int8 and table.shape == (7, MAX_MOVES + 1)
+    np.testing.assert_array_equal(table, expected)
+
+
+def test_monthly_signing_probability_by_hand():
+    scn = sim.load_scenario(quiet(market={"vendor_signings_per_year": 2.5}, recruitment={"win_share": 0.3}))
+    # 1 - exp(-2.5 * 0.3 / 12) = 1 - exp(-0.0625)
+    assert monthly_signing_probability(scn) == pytest.approx(0.06058693718652422, rel=1e-12)
+
+
+def test_collaborating_months_count_every_month_end_spent_collaborating():
+    """Adoption and lapses are certain (p = 1) and levers switch them off, so every path is known:
+    today's active partners adopt in month 3, everyone collaborating lapses in month 5, and every
+    active partner adopts again in month 6."""
+    horizon = 10
+    levers = [
+        {"name": "late_adoption", "effects": {"collaboration.adoption_probability": -1.0}, "months": [1, 2]},
+        {"name": "no_early_lapse", "effects": {"collaboration.lapse_probability": -1.0}, "months": [1, 4]},
+        {"name": "no_late_lapse", "effects": {"collaboration.lapse_probability": -1.0}, "months": [6, horizon]},
+    ]
+    data = quiet(
+        horizon_months=horizon,
+        channel={"active": 40, "collaborating": 60},
+        collaboration={"adoption_probability": 1.0, "lapse_probability": 1.0},
+        levers=levers,
+    )
+    result = sim.simulate(data, replications=2, seed=1)
+    m = result.replication(0).set_index("month")
+    assert m.adoptions.tolist() == [0, 0, 0, 40, 0, 0, 100, 0, 0, 0, 0]
+    assert m.lapses.tolist() == [0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0]
+    p = result.partners
+    assert (p.state == "collaborating").all() and (p.months_in_state == horizon - 6).all()
+    was_active = p.company < 40  # today's partners are laid out by state: active first, then collaborating
+    # month-ends 3, 4 and 6..10 for today's active partners; 1..4 and 6..10 for today's collaborating ones
+    np.testing.assert_array_equal(p.months_collaborating[was_active], 2 + 5)
+    np.testing.assert_array_equal(p.months_collaborating[~was_active], 4 + 5)
+
+
+def test_growth_over_12_months_is_the_run_rate_ratio():
+    data = quiet(
+        horizon_months=12,
+        market={"segments": {"a": {"share": 0.5}, "b": {"share": 0.5, "revenue_median": 0.5, "revenue_sigma": 0.0}}},
+        channel={"active": 200, "signed": 200},
+        activation={"monthly_probability": 0.5},
+    )
+    p = sim.simulate(data, replications=1, seed=2).partners
+    assert p.growth_12m.dtype == np.float64 and p.revenue_t12m.dtype == np.float64
+    today = p[p.first_deal_month == 0]
+    assert len(today) == 200 and (today.potential[today.segment == "b"] == np.float32(0.5)).all()
+    np.testing.assert_allclose(today.growth_12m, 0.11, rtol=1e-5)  # small run-rates (0.5 a month) too
+    new = p[p.first_deal_month > 0]
+    assert len(new) > 100 and new.growth_12m.isna().all()  # no run-rate a year ago: unknown, not infinite
+
+
+@pytest.mark.parametrize("horizon", [6, 11])
+def test_growth_over_12_months_is_unknown_before_a_year(horizon):
+    p = sim.simulate(quiet(horizon_months=horizon, channel={"active": 50}), replications=1, seed=3).partners
+    assert p.growth_12m.dtype == np.float64 and p.growth_12m.isna().all()
