@@ -12,6 +12,7 @@ import pytest
 from quiet import quiet
 
 import simulator as sim
+from simulator.engine.kernel import INTEGER_COLUMNS, ChannelKernel
 from simulator.lifecycle.moves import MAX_MOVES, destinations
 from simulator.lifecycle.recruitment import monthly_signing_probability
 from simulator.lifecycle.states import State
@@ -89,3 +90,15 @@ def test_growth_over_12_months_is_the_run_rate_ratio():
 def test_growth_over_12_months_is_unknown_before_a_year(horizon):
     p = sim.simulate(quiet(horizon_months=horizon, channel={"active": 50}), replications=1, seed=3).partners
     assert p.growth_12m.dtype == np.float64 and p.growth_12m.isna().all()
+
+
+def test_tables_keep_their_types_and_a_kernel_measures_concentration_by_default():
+    data = quiet(horizon_months=3, channel={"active": 30, "collaborating": 10}, churn={"exit_probability": 0.2})
+    result = sim.simulate(data, replications=2, seed=4)
+    for col in INTEGER_COLUMNS:
+        assert result.monthly[col].dtype == np.int64, col
+    money = ["revenue", "revenue_t12m", "margin", "cost", "cost_program", "contribution", "gini", "hhi"]
+    assert (result.monthly[money].dtypes == np.float64).all()
+    kernel = ChannelKernel(sim.load_scenario(data), 4, [0, 1]).run()
+    assert np.isfinite(kernel.record["gini"]).all() and (kernel.record["earning_partners"] > 0).all()
+    np.testing.assert_array_equal(kernel.record["gini"], result.monthly.gini.to_numpy().reshape(2, 4))
