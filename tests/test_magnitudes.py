@@ -17,6 +17,7 @@ import pytest
 from quiet import MAX_Z, MIN_POWER, binomial_se, quiet, scaled
 
 import simulator as sim
+from simulator.errors import ScenarioError
 from simulator.lifecycle.program import compile_program
 from simulator.lifecycle.rates import RATE_INDEX
 from simulator.lifecycle.states import State
@@ -273,3 +274,24 @@ def test_growth_multiplier_table_is_per_state():
     mult = compile_program(sim.load_scenario(data)).multiplier
     np.testing.assert_array_equal(mult[1:, RATE_INDEX["growth.active"], State.ACTIVE], 1.5)
     assert np.count_nonzero(mult != 1.0) == 2 * 2  # months 1..2, segments a and b, active only
+
+
+@pytest.mark.parametrize(
+    ("rate", "base", "x", "allowed"),
+    [
+        ("growth.active", 0.5, 1.0, True),  # scaled to exactly 100% a year: the cap itself is allowed
+        ("growth.active", 0.5, 1.01, False),
+        ("growth.collaborating", 0.5, 1.01, False),
+        ("growth.active", -0.5, 0.98, True),  # -99% a year
+        ("growth.active", -0.5, 1.0, False),  # -100% a year: run-rates would vanish
+    ],
+)
+def test_levers_may_scale_growth_up_to_the_cap(rate, base, x, allowed):
+    section, key = rate.split(".")
+    data = quiet(levers=[{"name": "g", "effects": {rate: x}}], **{section: {key: base}})
+    if allowed:
+        scaled_rate = base * compile_program(sim.load_scenario(data)).rate(rate)[1, State[key.upper()]]
+        np.testing.assert_allclose(scaled_rate, base * (1 + x))
+    else:
+        with pytest.raises(ScenarioError, match=rate.replace(".", r"\.")):
+            sim.load_scenario(data)
