@@ -102,3 +102,61 @@ def test_tables_keep_their_types_and_a_kernel_measures_concentration_by_default(
     kernel = ChannelKernel(sim.load_scenario(data), 4, [0, 1]).run()
     assert np.isfinite(kernel.record["gini"]).all() and (kernel.record["earning_partners"] > 0).all()
     np.testing.assert_array_equal(kernel.record["gini"], result.monthly.gini.to_numpy().reshape(2, 4))
+
+
+def test_without_concentration_the_figures_are_marked_missing():
+    data = quiet(horizon_months=2, channel={"active": 30})
+    m = sim.simulate(data, replications=1, seed=5, concentration=False).monthly
+    assert (m.earning_partners == -1).all() and (m.signed_partners == -1).all()
+    assert m[["top20_share", "gini", "hhi", "top20_share_all", "gini_all"]].isna().all().all()
+
+
+def test_a_kernel_refuses_to_step_past_the_horizon():
+    kernel = ChannelKernel(sim.load_scenario(quiet(horizon_months=2, channel={"active": 3})), 0, [0]).run()
+    assert kernel.done and kernel.month == 2
+    with pytest.raises(RuntimeError, match=r"horizon \(2 months\)"):
+        kernel.step()
+
+
+def test_a_single_partner_grows_like_many():
+    p = sim.simulate(quiet(horizon_months=12, channel={"active": 1}), replications=1, seed=6).partners
+    np.testing.assert_allclose(p.run_rate / p.potential, 1.11, rtol=1e-5)
+
+
+def test_growth_over_the_last_12_months_of_a_longer_horizon():
+    p = sim.simulate(quiet(horizon_months=18, channel={"active": 100}), replications=1, seed=7).partners
+    np.testing.assert_allclose(p.growth_12m, 0.11, rtol=1e-5)
+    np.testing.assert_allclose(p.run_rate / p.potential, 1.11**1.5, rtol=1e-5)
+
+
+def test_a_dormant_partner_without_a_deal_comes_back_with_its_first_deal():
+    """Windows of one month close at month 1; returns in month 2 are first deals, not reactivations."""
+    data = quiet(
+        horizon_months=2,
+        channel={"signed": 2000, "dormant": 2000},
+        activation={"window_months": 1},
+        churn={"reactivation_probability": 0.5},
+    )
+    result = sim.simulate(data, replications=1, seed=8)
+    m = result.monthly.set_index("month")
+    assert m.window_expiries[1] == 2000 and m.activations[1] == 0
+    back = result.partners[result.partners.first_deal_month == 2]
+    assert m.activations[2] == len(back) > 500  # every returner without a deal is a first deal ...
+    # ... and only today's dormant partners (who have had deals) count as reactivations
+    returned_today = result.partners[(result.partners.company >= 2000) & (result.partners.state == "active")]
+    assert m.reactivations[2] + m.reactivations[1] == len(returned_today) > 500
+    np.testing.assert_array_equal(back.run_rate, back.potential)  # and starts at its potential
+    assert (back.time_to_first_deal == 2).all()
+
+
+def test_fit_scores_of_a_market_without_spread_in_potential_are_noise():
+    accuracy = 0.6
+    data = quiet(
+        horizon_months=2,
+        market={"prospects": 20_000, "vendor_signings_per_year": 120.0},
+        recruitment={"nurture_per_month": 20_000, "win_share": 1.0, "scoring_accuracy": accuracy},
+    )
+    data["market"]["segments"] = {"only": {"share": 1.0, "revenue_sigma": 0.0}}
+    p = sim.simulate(data, replications=1, seed=9).partners
+    assert len(p) > 19_900 and np.isfinite(p.fit_score).all()
+    assert abs(p.fit_score.std() - np.sqrt(1 - accuracy**2)) < 0.02  # the noise term alone: 0.8
