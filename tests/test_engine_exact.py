@@ -160,3 +160,18 @@ def test_fit_scores_of_a_market_without_spread_in_potential_are_noise():
     p = sim.simulate(data, replications=1, seed=9).partners
     assert len(p) > 19_900 and np.isfinite(p.fit_score).all()
     assert abs(p.fit_score.std() - np.sqrt(1 - accuracy**2)) < 0.02  # the noise term alone: 0.8
+
+
+def test_signed_partners_are_the_channel_plus_former_partners_still_earning():
+    """Prospects cycling through nurturing never count; partners who left this year still earn, so they count."""
+    data = quiet(
+        horizon_months=3,
+        market={"prospects": 100},
+        channel={"active": 30, "signed": 20, "dormant": 10},
+        recruitment={"nurture_per_month": 20, "win_share": 0.0, "nurture_months": 1, "cooloff_months": 0},
+        churn={"exit_probability": 0.3},
+    )
+    m = sim.simulate(data, replications=3, seed=10).monthly
+    assert (m.churned[m.month == 3] > 0).all() and (m.nurture_expiries.sum() > 0)
+    assert (m.signed_partners == 60).all()  # 20 signed + 30 active (or left, earning this year) + 10 dormant
+    assert (m.earning_partners == 30).all()
