@@ -150,12 +150,14 @@ def _expected_lever_cost(spec: dict, month: int, card: pd.DataFrame, nurturing: 
     )
 
 
-@pytest.fixture(scope="module")
+# Function-scoped fixtures (cheap: a 14-month run of 740 companies), so that every test, not only the
+# first, exercises the engine; mutation testing then runs each of them against each mutant.
+@pytest.fixture
 def scenario() -> sim.Scenario:
     return sim.load_scenario({**SCENARIO, "program": {"levers": [spec["lever"] for spec in LEVERS]}})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def recomputed(scenario) -> pd.DataFrame:
     """Costs per replication, month and line, rebuilt from each month's scorecard and counts."""
     econ = scenario.economics
@@ -170,7 +172,9 @@ def recomputed(scenario) -> pd.DataFrame:
             card = cards[cards.replication == r]
             state = card.state.astype(str)
             card = card.assign(state=state, segment=card.segment.astype(str))
-            revenue = np.where(state.isin(EARNING), card.run_rate.to_numpy() * _uplift(card, month), 0.0)
+            # what the engine earns: the float32 run-rate times the float32 uplift, added up in float64
+            earned = card.run_rate.to_numpy(np.float32) * _uplift(card, month).astype(np.float32)
+            revenue = np.where(state.isin(EARNING), earned.astype(np.float64), 0.0)
             signings = int((card.signed_month == month).sum()) if month else 0
             nurturing = int(counts.nurturing[r])
             row = {
@@ -187,7 +191,7 @@ def recomputed(scenario) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["replication", "month"]).sort_index()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def result(scenario) -> sim.SimulationResult:
     return sim.simulate(scenario, replications=list(REPLICATIONS), seed=SEED)
 
@@ -201,8 +205,15 @@ def test_the_scenario_exercises_every_cost_line(recomputed):
 
 def test_revenue_is_the_run_rate_of_earning_partners_times_their_uplift(recomputed, result):
     monthly = result.monthly.set_index(["replication", "month"])
-    np.testing.assert_allclose(monthly.revenue, recomputed.revenue, rtol=2e-6)
+    np.testing.assert_allclose(monthly.revenue, recomputed.revenue, rtol=1e-12)
     np.testing.assert_array_equal(monthly.signings, recomputed.signings)
+    # trailing 12 months: today's channel is assumed to have earned its month-0 revenue in the year before
+    revenue = monthly.revenue.unstack("month").to_numpy()
+    for month in range(HORIZON + 1):
+        window = [max(j, 0) for j in range(month - 11, month + 1)]
+        np.testing.assert_allclose(
+            monthly.revenue_t12m.unstack("month")[month], revenue[:, window].sum(axis=1), rtol=1e-6
+        )
 
 
 def test_each_lever_costs_exactly_what_its_targets_cost(recomputed, result):
