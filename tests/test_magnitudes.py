@@ -293,5 +293,6 @@ def test_levers_may_scale_growth_up_to_the_cap(rate, base, x, allowed):
         scaled_rate = base * compile_program(sim.load_scenario(data)).rate(rate)[1, State[key.upper()]]
         np.testing.assert_allclose(scaled_rate, base * (1 + x))
     else:
-        with pytest.raises(ScenarioError, match=rate.replace(".", r"\.")):
+        named = rate.replace(".", r"\.")
+        with pytest.raises(ScenarioError, match=rf"^program\.levers: levers scale {named} to "):
             sim.load_scenario(data)
