@@ -169,7 +169,7 @@ def test_sizing_other_decisions():
         scn, target=target, decision="program.levers[0].intensity", replications=20, seed=1, workers=1
     )
     assert same.value == res.value
-    assert "program levers cost" in res.message and "recruiting about" not in res.message
+    assert "program levers cost" in res.message and "partners a year" not in res.message
 
 
 def test_a_plateau_is_reported_as_noise():

@@ -295,12 +295,16 @@ class SizingResult:
                 f" recruitment {money(imp['recruitment_cost_per_year'])} {cur} a year"
                 f" ({money(imp['program_cost_total'] + imp['recruitment_cost_total'])} {cur} over {H} months)."
             )
-        return text + (
-            f" It means recruiting about {quantity(round(imp['signings_per_year']))} partners a year"
-            f" ({quantity(round(imp['first_deals_per_year']))} of them closing a first deal within the horizon),"
-            f" nurturing {quantity(round(imp['nurtured_per_year'] / 12))} prospects a month, at a recruitment cost of"
-            f" {money(imp['recruitment_cost_per_year'])} {cur} a year"
-            f" ({money(imp['recruitment_cost_total'])} {cur} over {H} months)."
+        # The outcomes first, as a client would plan them; the input that produces them last.
+        return (
+            f"Sign about {quantity(round(imp['signings_per_year']))} partners a year, of whom about"
+            f" {quantity(round(imp['first_deals_per_year']))} close a first deal within the horizon; recruited"
+            f" partners then add {money(imp['recruited_revenue_mean'])} {cur} to revenue of the last 12 months,"
+            f" for a recruitment cost of {money(imp['recruitment_cost_per_year'])} {cur} a year"
+            f" ({money(imp['recruitment_cost_total'])} {cur} over {H} months). That means nurturing"
+            f" {_show(self.value, self.integer, self.decision)} prospects a month; the plan is then met in"
+            f" {share(self.probability)} of futures (95% interval {share(lo)}-{share(hi)}){below}, on the same"
+            f" {self.replications:,} replications."
         )
 
     def _with(self, value: float | None) -> str:
