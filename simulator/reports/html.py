@@ -289,7 +289,13 @@ def _sizing(s: SizingResult) -> dict[str, Any]:
         "signings": quantity(round(imp["signings_per_year"])),
         "cost": money(imp["recruitment_cost_per_year"], cur),
         "limit": s.limit or "",
-        "precision": f"{s.replications:,} replications, seed {s.seed}",
+        "precision": f"{s.replications:,} replications, seed {s.seed}"
+        + (
+            f" (the answer lies between {decision_value(s.decision, s.value_range[0], s.integer)} and "
+            f"{decision_value(s.decision, s.value_range[1], s.integer)}: those values cannot be told apart)"
+            if s.value_range is not None and not s.pinned
+            else ""
+        ),
         "message": s.message,
     }
 
