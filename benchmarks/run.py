@@ -231,7 +231,9 @@ def main() -> None:
     say()
 
     # 5. Sizing.
-    size = bench_size.measure(repeats=1 if args.quick else 3)
+    size = bench_size.measure(
+        repeats=1 if args.quick else 3, extra=["--max-replications", "400"] if args.quick else None
+    )
     runs = ", ".join(f"{t:.1f}" for t in size["runs"])
     tried = f" ({size['tried']} values tried)" if size["tried"] else ""
     say("## 5. Sizing")
