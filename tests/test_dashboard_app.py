@@ -144,7 +144,7 @@ def test_a_bad_uploaded_file_shows_the_one_line_error(library):
     assert not at.exception
     expected = (
         "typo.yaml: activation.windw_months: unknown key (did you mean 'window_months'?); "
-        "allowed here: monthly_probability, window_months"
+        "allowed here: monthly_probability, ramp_months, ramp_start, window_months"
     )
     assert [_shown(e.value) for e in at.error] == [expected]
     assert not at.metric  # nothing computed from a refused file

@@ -41,7 +41,7 @@ def test_workbook_sheets_headers_and_formats(everything, tmp_path):
     expected = {
         "summary": ["figure", "unit", "mean", "p10", "p50", "p90"],
         "compare": ["figure", "label", "mean_a", "mean_b", "mean_diff", "p05", "p95", "p_b_better"],
-        "sizing": ["value", "step", "p_plan_met", "p_low", "p_high", "meets", "revenue_mean (USD)"],
+        "sizing": ["value", "step", "replications", "p_plan_met", "p_low", "p_high", "meets", "revenue_mean (USD)"],
         "assumptions": ["scenario", "key", "in words", "value", "origin", "file", "line", "note"],
         "scorecard": ["segment", "tier", "partners", "recruited"],
         "monthly": ["month", "revenue_t12m P10 (USD)", "revenue_t12m P25 (USD)", "revenue_t12m P50 (USD)"],

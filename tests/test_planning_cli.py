@@ -49,7 +49,7 @@ def test_size_prints_the_curve_the_answer_and_what_it_implies(cli, small_file):
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "P(plan met)" in out and "95% interval" in out and "answer" in out
-    assert "prospects nurtured a month, the plan is met in" in " ".join(out.split()) and "partners a year" in out
+    assert "prospects a month; the plan is then met in" in " ".join(out.split()) and "partners a year" in out
     assert "Recruitment cost a year" in out
 
 

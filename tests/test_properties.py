@@ -151,7 +151,7 @@ def scenario_dicts(
             "nurture_cost_per_month": draw(st.floats(0.0, 1e4)),
             "onboarding_cost": draw(st.floats(0.0, 1e4)),
         },
-        "plan": {"revenue_target": draw(st.one_of(st.none(), st.floats(0.0, 1e7)))},
+        "plan": {"revenue_target": draw(st.one_of(st.none(), st.floats(1.0, 1e7)))},
         "program": {"levers": lever_list},
     }
 

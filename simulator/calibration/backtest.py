@@ -73,6 +73,7 @@ class BacktestResult:
 
     def write(self, folder: str | Path) -> list[Path]:
         """``backtest.html``, ``backtest.png`` and ``backtest.csv`` in ``folder``."""
+        from ..reports.tables import write_csv
         from ..sweeps.storage import atomic_write_bytes
 
         folder = Path(folder)
@@ -85,7 +86,7 @@ class BacktestResult:
         paths = [folder / "backtest.html", folder / "backtest.png", folder / "backtest.csv"]
         atomic_write_bytes(paths[0], page.encode())
         atomic_write_bytes(paths[1], buffer.getvalue())
-        atomic_write_bytes(paths[2], self.table.to_csv(index=False).encode())
+        write_csv(self.table, paths[2])
         return paths
 
 

@@ -167,6 +167,7 @@ class CalibrationResult:
     def write(self, out: str | Path, report: str | Path | None = None) -> list[Path]:
         """Write the scenario file, its partner list beside it (``<stem>-partners.csv``) and, if asked,
         the calibration report. Everything is built and checked before the first file is written."""
+        from ..reports.tables import write_csv
         from ..sweeps.storage import atomic_write_bytes
 
         out = Path(out)
@@ -183,7 +184,7 @@ class CalibrationResult:
             html = calibration_report(self)
         out.parent.mkdir(parents=True, exist_ok=True)
         written = []
-        atomic_write_bytes(list_path, self.partner_list.to_csv(index=False).encode())
+        write_csv(self.partner_list, list_path)
         written.append(list_path)
         atomic_write_bytes(out, text.encode())
         written.append(out)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..errors import ChannelError
 from ..lifecycle.states import State
+from ..reports.tables import write_csv
 from ..scenario import Scenario, load_scenario
 from ..scenario.loading import ScenarioLike
 
@@ -55,7 +56,7 @@ class SyntheticExport:
         folder.mkdir(parents=True, exist_ok=True)
         for name, table in self.tables.items():
             if fmt == "csv":
-                table.to_csv(folder / f"{name}.csv", index=False)
+                write_csv(table, folder / f"{name}.csv")  # the one CSV writer: atomic, text kept as text
             else:
                 table.to_parquet(folder / f"{name}.parquet", index=False)
         return folder

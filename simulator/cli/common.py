@@ -123,9 +123,13 @@ def output_folder(value: str | None, scenario_path: str) -> Path:
     folder = Path(value) if value else Path("results") / Path(scenario_path).stem
     if folder.exists() and not folder.is_dir():
         raise ChannelError(f"--out {folder}: exists and is not a folder")
+    # Nothing is created yet (a refusal later must leave nothing behind): the nearest existing folder
+    # on the way must be a folder this process can write in.
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise ChannelError(f"--out {folder}: cannot write there ({existing} is not a folder)")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
         raise ChannelError(f"--out {folder}: cannot write there ({exc.strerror or exc})") from None

@@ -66,10 +66,10 @@ def run_tornado(args: argparse.Namespace) -> int:
         )
     console.print(table)
     if folder is not None:
-        from ..sweeps.storage import atomic_write_bytes
+        from ..reports.tables import write_csv
 
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(folder / "tornado.csv", result.table.to_csv(index=False).encode())
+        write_csv(result.table, folder / "tornado.csv")
         result.plot().savefig(folder / "tornado.png", dpi=120)
         console.print(f"wrote {folder / 'tornado.csv'}, {folder / 'tornado.png'}")
     return 0

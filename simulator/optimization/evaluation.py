@@ -77,7 +77,7 @@ def evaluate(
         table = sweep(design, out=tmp, workers=workers, dask=dask, monthly=True, progress=False)
         cost_column = "cost" if budget.recruitment else "cost_program"
         columns = ["point", "replication", "month", cost_column, "contribution"]
-        monthly = SweepStore(tmp).read("monthly", columns=columns)
+        monthly, _ = SweepStore(tmp).read("monthly", columns=columns)  # proven chunks only (and what is missing)
     P, R, H = len(design.points), int(replications), space.horizon
     if len(table) != P * R or len(monthly) != P * R * (H + 1):
         raise RuntimeError(f"the sweep returned {len(table)} rows for {P} candidates x {R} replications")
