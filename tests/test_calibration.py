@@ -250,7 +250,7 @@ def test_calibrated_scenario_simulates_sizes_and_reports(calibrated):
     assert np.isfinite(result.monthly["revenue"]).all()
     cap = capacity(scn, replications=30, seed=1)
     assert cap.per_replication["revenue_last_12m"].median() > 0
-    sizing = size_recruitment(scn, replications=30, seed=1, workers=1)
+    sizing = size_recruitment(scn, replications=30, seed=1, workers=1, max_replications=30)
     assert sizing.message
     report = render(result, cap)
     assert calibrated.fits[0].key in report.html  # the appendix shows the fitted notes

@@ -185,7 +185,9 @@ def test_size_it_shows_the_sizing_answer_for_the_variant(library):
     at.button(key="size").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     variant = sim.load_scenario(library["small"]).override(activation__window_months=9, name="Small channel (variant)")
-    sizing = sim.size_recruitment(variant, replications=logic.SIZING_REPLICATIONS, seed=5)
+    sizing = sim.size_recruitment(
+        variant, replications=logic.SIZING_REPLICATIONS, seed=5, max_replications=logic.SIZING_REPLICATIONS
+    )
     assert sizing.message in [_shown(m.value) for m in at.markdown]
     assert "Optimise for budget" not in [b.label for b in at.button] or hasattr(sim, "optimize")
 

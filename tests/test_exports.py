@@ -25,7 +25,7 @@ def everything():
     comparison = sim.compare(
         scn, scn.override(recruitment__nurture_per_month=20), replications=8, seed=1, partners=True
     )
-    sizing = sim.size_recruitment(scn, replications=8, seed=1, workers=1)
+    sizing = sim.size_recruitment(scn, replications=8, seed=1, workers=1, max_replications=16)
     return Deliverables(result=comparison.a, sizing=sizing, comparison=comparison)
 
 

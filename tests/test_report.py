@@ -21,7 +21,7 @@ def result():
 
 @pytest.fixture(scope="module")
 def sizing():
-    return sim.size_recruitment(SCENARIOS / "baseline.yaml", replications=30, seed=2, workers=1)
+    return sim.size_recruitment(SCENARIOS / "baseline.yaml", replications=30, seed=2, workers=1, max_replications=60)
 
 
 @pytest.fixture(scope="module")

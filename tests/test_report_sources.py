@@ -152,7 +152,7 @@ def test_the_appendix_says_where_each_value_came_from(files):
 def report_with_everything():
     result = sim.simulate(SCENARIOS / "baseline.yaml", replications=20, seed=4)
     cap = sim.capacity(SCENARIOS / "baseline.yaml", replications=20, seed=4)
-    sizing = sim.size_recruitment(SCENARIOS / "baseline.yaml", replications=20, seed=4, workers=1)
+    sizing = sim.size_recruitment(SCENARIOS / "baseline.yaml", replications=20, seed=4, workers=1, max_replications=40)
     comparison = sim.compare(
         SCENARIOS / "baseline.yaml", SCENARIOS / "activation_first.yaml", replications=20, seed=4, partners=True
     )
@@ -222,8 +222,10 @@ def test_report_size_answers_as_the_size_command(tmp_path):
     """--size uses the size command's replications by default (both default to DEFAULT_REPLICATIONS) and
     says so; with the same replications and seed both give the same answer."""
     scn = sim.load_scenario(SCENARIOS / "baseline.yaml", horizon_months=24, plan__revenue_target=40e6)
-    sized = sim.size_recruitment(scn, replications=40, seed=2, workers=1)
-    report = build_report(scn, size=True, replications=10, seed=2, size_replications=40, workers=1)
+    sized = sim.size_recruitment(scn, replications=40, seed=2, workers=1, max_replications=80)
+    report = build_report(
+        scn, size=True, replications=10, seed=2, size_replications=40, size_max_replications=80, workers=1
+    )
     assert report.headline["nurture_answer"] == str(int(sized.value))
     # the replications sizing ended on (more are added near the boundary up to --max-replications)
     assert f"Sized on {sized.replications:,} replications, seed 2" in report.html

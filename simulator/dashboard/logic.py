@@ -302,7 +302,11 @@ def run_pair(base: Scenario, variant: Scenario, replications: int, seed: int) ->
 
 def size_variant(variant: Scenario, seed: int, workers: int | None = None) -> SizingResult:
     """The sizing answer for the variant, at the precision of ``run.py size`` (its default replications)."""
-    return size_recruitment(variant, replications=SIZING_REPLICATIONS, seed=seed, workers=workers)
+    # Interactive: the size command's first precision, without adding replications near the boundary (the
+    # answer's range of values the replications cannot tell apart is shown with it).
+    return size_recruitment(
+        variant, replications=SIZING_REPLICATIONS, seed=seed, workers=workers, max_replications=SIZING_REPLICATIONS
+    )
 
 
 def excel_export():  # noqa: ANN201 - the module, or None

@@ -43,7 +43,7 @@ from ..planning import DEFAULT_REPLICATIONS, capacity, compare, size_recruitment
 from ..planning.capacity import CapacityResult
 from ..planning.compare import CompareResult
 from ..planning.decisions import NURTURE
-from ..planning.sizing import SizingResult
+from ..planning.sizing import DEFAULT_MAX_REPLICATIONS, SizingResult
 from ..scenario import Scenario, load_scenario
 from ..scenario.loading import ScenarioLike
 from ..scenario.sources import source_of
@@ -100,6 +100,7 @@ def build_report(
     seed: int = 0,
     workers: int | None = None,
     size_replications: int = DEFAULT_REPLICATIONS,
+    size_max_replications: int = DEFAULT_MAX_REPLICATIONS,
     optimization: str | Path | None = None,
 ) -> Report:
     """Run what the report needs and render it (see :func:`write_report` to save it).
@@ -117,7 +118,9 @@ def build_report(
         comparison, result = None, simulate(scn, replications=replications, seed=seed)
     cap = capacity(scn, replications=replications, seed=seed) if scn.plan.revenue_target else None
     sizing = (
-        size_recruitment(scn, replications=size_replications, seed=seed, workers=workers)
+        size_recruitment(
+            scn, replications=size_replications, seed=seed, workers=workers, max_replications=size_max_replications
+        )
         if size and scn.plan.revenue_target
         else None
     )
