@@ -10,8 +10,6 @@ its chart as PNG data, so the report stays one self-contained file.
 
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import Path
 from typing import Any
 
@@ -191,13 +189,6 @@ def front_chart(summary: dict[str, Any], trials: pd.DataFrame) -> tuple[Figure, 
 
 
 def _png(figure_and_caption: tuple[Figure, str]) -> dict[str, Any]:
-    fig, caption = figure_and_caption
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    width, height = (round(v * 110) for v in fig.get_size_inches())
-    return {
-        "data": base64.b64encode(buffer.getvalue()).decode("ascii"),
-        "caption": caption,
-        "width": width,
-        "height": height,
-    }
+    from ..reports.html import _png as embed  # the report's one way of embedding a chart
+
+    return embed(*figure_and_caption)

@@ -68,7 +68,8 @@ class Report:
         return write_text(path, self.html)
 
 
-def _png(fig: Figure, caption: str, title: str) -> dict[str, Any]:
+def _png(fig: Figure, caption: str, title: str = "") -> dict[str, Any]:
+    """A chart as embedded PNG data for the page, with its caption, title and size."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     width, height = (round(v * 110) for v in fig.get_size_inches())

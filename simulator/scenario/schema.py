@@ -117,13 +117,7 @@ class ProspectList(Section):
     def _read(cls, data: Any) -> Any:
         from .partner_list import prospect_columns, read_prospect_list
 
-        if isinstance(data, str | Path):
-            data = {**read_prospect_list(data), "file": str(data)}
-        elif hasattr(data, "columns") and hasattr(data, "to_dict"):
-            data = prospect_columns(data)
-        if isinstance(data, Mapping):
-            data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return data
+        return _listed(data, read_prospect_list, prospect_columns)
 
     @model_validator(mode="after")
     def _same_length(self) -> ProspectList:
@@ -190,6 +184,17 @@ def _check_shares(shares: Mapping[str, float], key: str) -> None:
         raise ScenarioError(f"segment shares sum to {total:g} ({parts}); they must sum to 1", key)
 
 
+def _listed(data: Any, read: Any, columns: Any) -> Any:
+    """A list given as a file path (read and checked), a table (checked) or columns, as columns of tuples."""
+    if isinstance(data, str | Path):
+        data = {**read(data), "file": str(data)}
+    elif hasattr(data, "columns") and hasattr(data, "to_dict"):  # a pandas DataFrame
+        data = columns(data)
+    if isinstance(data, Mapping):
+        data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return data
+
+
 ListState = Literal["signed", "active", "collaborating", "dormant"]
 Amount = Annotated[float, Field(ge=0.0, le=1e12)]
 
@@ -215,13 +220,7 @@ class PartnerList(Section):
     def _read(cls, data: Any) -> Any:
         from .partner_list import partner_columns, read_partner_list
 
-        if isinstance(data, str | Path):
-            data = {**read_partner_list(data), "file": str(data)}
-        elif hasattr(data, "columns") and hasattr(data, "to_dict"):  # a pandas DataFrame
-            data = partner_columns(data)
-        if isinstance(data, Mapping):
-            data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return data
+        return _listed(data, read_partner_list, partner_columns)
 
     @model_validator(mode="after")
     def _same_length(self) -> PartnerList:
