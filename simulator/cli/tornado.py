@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.table import Table
 
 from ..formatting import change, figure, figure_label
 from ..planning.tornado import DEFAULT_KEYS, tornado
-from .common import add_executor_args, add_scenario_args, console, load
+from .common import add_executor_args, add_scenario_args, console, load, output_folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,11 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_tornado(args: argparse.Namespace) -> int:
     scenario = load(args)
-    folder = Path(args.out) if args.out else None
-    if folder is not None and folder.exists() and not folder.is_dir():
-        from ..errors import ChannelError
-
-        raise ChannelError(f"--out {folder}: exists and is not a folder")
+    folder = output_folder(args.out, args.scenario) if args.out else None  # checked before any run
     result = tornado(
         scenario,
         args.keys,
