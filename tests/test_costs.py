@@ -172,8 +172,8 @@ def recomputed(scenario) -> pd.DataFrame:
             card = cards[cards.replication == r]
             state = card.state.astype(str)
             card = card.assign(state=state, segment=card.segment.astype(str))
-            # what the engine earns: the float32 run-rate times the float32 uplift, added up in float64
-            earned = card.run_rate.to_numpy(np.float32) * _uplift(card, month).astype(np.float32)
+            # what the engine earns: the run-rate times the uplift, added up in float64
+            earned = card.run_rate.to_numpy(np.float64) * _uplift(card, month)
             revenue = np.where(state.isin(EARNING), earned.astype(np.float64), 0.0)
             signings = int((card.signed_month == month).sum()) if month else 0
             nurturing = int(counts.nurturing[r])

@@ -122,8 +122,8 @@ class ChannelKernel:
         self.counts[:, State.PROSPECT, :] += prospects_per_seg
 
         # Buffers reused every month.
-        self._u = np.zeros((R, W), np.float32)
-        self._z = np.zeros((R, W), np.float32)
+        self._u = np.zeros((R, W), np.float64)
+        self._z = np.zeros((R, W), np.float64)
         # Revenue of the last 12 months, in float64 so trailing figures add up to the cent.
         self._ring = np.zeros((12, R, W), np.float64)
         self._run_rate_year_ago: np.ndarray | None = None
@@ -234,7 +234,7 @@ class ChannelKernel:
         )
 
         # 6. Revenue by end-of-month state (earners were signed by the start: all within K).
-        earn = np.tile(self._earn_mult[m].ravel().astype(np.float32), R)
+        earn = np.tile(self._earn_mult[m].ravel(), R)
         rev = pop.run_rate[:, :K] * earn.take(rcode)
         act = scn.activation
         if act.ramp_months > 0:  # recruits (first deal within the horizon) ramp up; today's partners do not
@@ -249,8 +249,8 @@ class ChannelKernel:
         self._record(m, K, rev, transitions, activations, reactivations, signings_by_seg)
 
     def _per_row(self, table: np.ndarray) -> np.ndarray:
-        """A month's ``(1 or R, S, G)`` table as float32, one ``S * G`` block per replication (gathered by rcode)."""
-        return np.ascontiguousarray(np.broadcast_to(table, (self.R, *table.shape[1:])), dtype=np.float32).ravel()
+        """A month's ``(1 or R, S, G)`` table, one ``S * G`` block per replication (gathered by rcode)."""
+        return np.ascontiguousarray(np.broadcast_to(table, (self.R, *table.shape[1:])), dtype=np.float64).ravel()
 
     def _apply(
         self,
@@ -382,7 +382,7 @@ class ChannelKernel:
         return signed_or_earning(self.pop.state[:, : t12.shape[1]], t12)
 
     def monthly_revenue(self) -> np.ndarray:
-        """Revenue each company earned in the current month, ``(R, W)`` float32 (a view; do not write)."""
+        """Revenue each company earned in the current month, ``(R, W)`` (a view; do not write)."""
         return self._ring[self.month % 12]
 
     def trailing_revenue(self, column: int | None = None) -> np.ndarray:

@@ -98,14 +98,14 @@ class Population:
 
     layout: Layout
     segment: np.ndarray  # int8 (R, N)
-    potential: np.ndarray  # float32 (R, N): true monthly revenue potential
-    fit_score: np.ndarray  # float32 (R, N): observed score (NaN for today's partners)
+    potential: np.ndarray  # float64 (R, N): true monthly revenue potential
+    fit_score: np.ndarray  # float64 (R, N): observed score (NaN for today's partners)
     company: np.ndarray  # int32 (R, N): stable company id (generation order)
     state: np.ndarray  # int8 (R, W)
     entered: np.ndarray  # int16 (R, W): month the current state was entered
     deadline: np.ndarray  # int16 (R, W): month a nurture period / activation window runs out
     eligible_from: np.ndarray  # int16 (R, W): first month a prospect may be nurtured
-    run_rate: np.ndarray  # float32 (R, W): monthly revenue run-rate
+    run_rate: np.ndarray  # float64 (R, W): monthly revenue run-rate
     signed_month: np.ndarray  # int16 (R, W)
     first_deal: np.ndarray  # int16 (R, W)
     collaborating_months: np.ndarray  # int16 (R, W): completed stints only
@@ -177,10 +177,10 @@ def build_population(
     segment = np.empty((reps, N), np.int8)
     segment[:, :P] = lay.channel_segment
     segment[:, P:] = pseg[order]
-    potential = np.empty((reps, N), np.float32)
+    potential = np.empty((reps, N), np.float64)
     potential[:, :P] = np.exp(log_pot_channel)
     potential[:, P:] = np.exp(np.take_along_axis(log_pot_prospect, order, axis=1))
-    fit_score = np.full((reps, N), np.nan, np.float32)
+    fit_score = np.full((reps, N), np.nan, np.float64)
     fit_score[:, P:] = np.take_along_axis(fit, order, axis=1)
     company = np.empty((reps, N), np.int32)
     company[:, :P] = np.arange(P)
@@ -198,10 +198,10 @@ def build_population(
         # with none yet: signed ones, and dormant ones listed at 0, whose return is then their first deal).
         observed = np.asarray(listed.run_rate, dtype=np.float64)
         has_deal &= observed > 0
-        potential[:, :P] = np.where(has_deal, observed, potential[:, :P]).astype(np.float32)
+        potential[:, :P] = np.where(has_deal, observed, potential[:, :P])
         if listed.months_since_signing is not None:
             used = np.array([m or 0 for m in listed.months_since_signing], np.int16) * signed_now
-    run_rate = np.zeros((reps, W), np.float32)
+    run_rate = np.zeros((reps, W), np.float64)
     run_rate[:, :P] = np.where(has_deal, potential[:, :P], 0.0)
     deadline = np.full((reps, W), NO_DEADLINE, np.int16)
     # Today's signed partners have the rest of their activation window (all of it without a partner list).

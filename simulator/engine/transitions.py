@@ -14,7 +14,7 @@ import numpy as np
 
 
 def thresholds(h: np.ndarray) -> np.ndarray:
-    """Cumulative move probabilities from hazards ``(..., K)``, as float32.
+    """Cumulative move probabilities from hazards ``(..., K)``, as float64.
 
     The last column is the probability of leaving the state; the kernel
     compares uniforms with it first and resolves the move only for leavers.
@@ -34,4 +34,4 @@ def thresholds(h: np.ndarray) -> np.ndarray:
     # Once every move is counted the band must end exactly at the leave probability,
     # so rounding can never turn a leaver into a stayer or into an empty move.
     cum = np.where(cs >= cs[..., -1:], leave, np.minimum(leave * cs, leave))
-    return cum.astype(np.float32)
+    return cum

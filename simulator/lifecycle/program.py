@@ -19,7 +19,7 @@ from ..vocabulary import EARNING, GROWTH_RATES, N_STATES, RATE_INDEX, RATE_KEYS,
 if TYPE_CHECKING:
     from ..scenario.schema import Lever, Scenario
 
-MAX_ANNUAL_GROWTH = 1.0  # keeps float32 run-rates finite over 600 months
+MAX_ANNUAL_GROWTH = 1.0  # keeps run-rates finite over 600 months
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,11 @@ def signing_hazard(params: ReplicationParameters, lever: np.ndarray) -> np.ndarr
 def size_factors(potential: np.ndarray, segment: np.ndarray, median: np.ndarray, elasticity: float) -> np.ndarray:
     """``(potential / segment median) ** -elasticity``: how much harder (above 1: easier) each prospect is to win.
 
-    ``median`` is ``(G,)`` or ``(R, G)`` (uncertain medians); the result has ``potential``'s shape, float32.
+    ``median`` is ``(G,)`` or ``(R, G)`` (uncertain medians); the result has ``potential``'s shape.
     """
     med = np.atleast_2d(median)
     seg_median = np.take_along_axis(np.broadcast_to(med, (potential.shape[0], med.shape[1])), segment, axis=1)
-    return np.power(potential / seg_median, -elasticity).astype(np.float32)
+    return np.power(potential / seg_median, -elasticity)
 
 
 def company_signing_probability(

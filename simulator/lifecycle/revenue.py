@@ -73,8 +73,8 @@ def ramp_factor(months_since_first_deal: np.ndarray, start: float, months: int) 
     ``start + (1 - start) * k / months`` until ``k = months``, then 1: a straight line from
     ``activation.ramp_start`` to the full run-rate over ``activation.ramp_months``.
     """
-    k = np.asarray(months_since_first_deal, dtype=np.float32)
-    return np.minimum(np.float32(start) + np.float32(1.0 - start) * k / np.float32(months), np.float32(1.0))
+    k = np.asarray(months_since_first_deal, dtype=np.float64)
+    return np.minimum(start + (1.0 - start) * k / months, 1.0)
 
 
 def revenue_multipliers(schedule: ProgramSchedule) -> np.ndarray:
