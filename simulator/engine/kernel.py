@@ -19,11 +19,15 @@ computed the same way whatever block it runs in.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from functools import cached_property
 
 import numpy as np
 
+from ..errors import ChannelError
 from ..lifecycle import collaboration
+from ..lifecycle.hazards import hazard
 from ..lifecycle.measurement import concentration_rows
 from ..lifecycle.moves import MAX_MOVES, destinations, month_hazards
 from ..lifecycle.program import ProgramSchedule, compile_program
@@ -37,6 +41,7 @@ from ..vocabulary import (
     MONEY_COLUMNS,
     N_STATES,
     PARTNER_COUNT_COLUMNS,
+    RATE_INDEX,
     State,
     integer_columns,
     monthly_columns,
@@ -60,6 +65,7 @@ _GUARDED = tuple(c for c in MONTHLY_COLUMNS if c not in CONCENTRATION_COLUMNS)
 
 __all__ = [
     "CONCENTRATION_COLUMNS",
+    "ENGINES",
     "FLOWS",
     "FLOW_COLUMNS",
     "INTEGER_COLUMNS",
@@ -67,7 +73,21 @@ __all__ = [
     "MONTHLY_COLUMNS",
     "PARTNER_COUNT_COLUMNS",
     "ChannelKernel",
+    "resolve_engine",
 ]
+
+
+#: The kernels: "compiled" (numba, the default) and "numpy" (the readable reference; same numbers).
+ENGINES = ("compiled", "numpy")
+
+
+def resolve_engine(engine: str | None = None) -> str:
+    """The kernel to run: ``engine``, else ``CHANNEL_SIM_ENGINE`` from the environment, else "compiled"."""
+    chosen = engine if engine is not None else os.environ.get("CHANNEL_SIM_ENGINE", "compiled")
+    if chosen not in ENGINES:
+        source = "engine" if engine is not None else "CHANNEL_SIM_ENGINE"
+        raise ChannelError(f"{source} must be one of {', '.join(ENGINES)}; got {chosen!r}")
+    return chosen
 
 
 class ChannelKernel:
@@ -88,7 +108,9 @@ class ChannelKernel:
         replications: Sequence[int],
         schedule: ProgramSchedule | None = None,
         concentration: bool = True,
+        engine: str | None = None,
     ) -> None:
+        self.engine = resolve_engine(engine)
         self.scenario = scenario
         self.concentration = concentration
         self.seed = int(seed)
@@ -98,7 +120,7 @@ class ChannelKernel:
         self.streams = ReplicationStreams(self.seed, self.replications.tolist())
         R = self.R = len(self.replications)
         self.params = ReplicationParameters.draw(scenario, self.streams, R)
-        self.pop = build_population(scenario, self.streams, R, self.params)
+        self.pop = build_population(scenario, self.streams, R, self.params, compiled=self.engine == "compiled")
         lay = self.layout = self.pop.layout
         G = self.G = len(scenario.market.segments)
         W = lay.width
@@ -142,6 +164,10 @@ class ChannelKernel:
             self._ring[:, :, :K] = history_per_month(scenario)  # the partner list's own history
         if self.horizon <= 12:
             self._run_rate_year_ago = self.pop.run_rate.copy()
+        if self.engine == "compiled":
+            # the month a company last earned: its trailing revenue is summed only within 12 months of it
+            self._last_earned = np.where(self._ring.any(axis=0), 0, -(1 << 20)).astype(np.int32)
+            self._trailing = self._ring.sum(axis=0)  # trailing-12-month revenue per company, kept as a running sum
         self._record(
             0,
             K,
@@ -160,6 +186,8 @@ class ChannelKernel:
 
     def run(self) -> ChannelKernel:
         """Step to the horizon."""
+        if self.engine == "compiled":
+            self._advance_compiled(self.horizon)
         while not self.done:
             self.step()
         return self
@@ -169,20 +197,31 @@ class ChannelKernel:
         if self.done:
             raise RuntimeError(f"the horizon ({self.horizon} months) is reached")
         m = self.month + 1
+        if self.engine == "compiled":
+            self._advance_compiled(m)
+            return
+        K = self.layout.frontier(self.scenario.recruitment.nurture_per_month, m - 1)  # all but untouched prospects
+        # Hazards -> competing-risk thresholds, per replication, state and segment (the peer effect reads
+        # the start-of-month counts).
+        share = collaboration.collaborating_share(
+            self.counts[:, State.ACTIVE].sum(1), self.counts[:, State.COLLABORATING].sum(1)
+        )
+        cum = thresholds(month_hazards(self.params, self.schedule, m, share))  # (R, S, G, MAX_MOVES)
+        if m == self.horizon - 12:
+            self._run_rate_year_ago = self.pop.run_rate.copy()
+        self._step_numpy(m, K, cum)
+
+    def _step_numpy(self, m: int, K: int, cum: np.ndarray) -> None:
+        """The month in vectorized numpy: the readable reference of the compiled kernel."""
         scn, pop, lay = self.scenario, self.pop, self.layout
         R = self.R
         npm = scn.recruitment.nurture_per_month
-        K = lay.frontier(npm, m - 1)  # companies that can be anything but an untouched prospect
         state, rcode = pop.state, self.rcode[:, :K]
 
         # 1. Recruitment: the best-scored eligible prospects enter nurturing.
         sel_rows, sel_cols = select_for_nurturing(state, pop.eligible_from, m, lay.partners, lay.frontier(npm, m), npm)
 
-        # 2. Hazards -> competing-risk thresholds, per replication, state and segment.
-        share = collaboration.collaborating_share(
-            self.counts[:, State.ACTIVE].sum(1), self.counts[:, State.COLLABORATING].sum(1)
-        )
-        cum = thresholds(month_hazards(self.params, self.schedule, m, share))  # (R, S, G, MAX_MOVES)
+        # 2. Competing-risk thresholds of each company's state and segment.
         leave = np.ascontiguousarray(cum[..., -1]).ravel()
 
         # 3. Who moves: a random move, or a nurture period / activation window running out.
@@ -242,11 +281,116 @@ class ChannelKernel:
             ramping = (first_deal >= 1) & (m - first_deal < act.ramp_months)
             if ramping.any():
                 rev[ramping] *= ramp_factor(m - first_deal[ramping], act.ramp_start, act.ramp_months)
-        if m == self.horizon - 12:
-            self._run_rate_year_ago = pop.run_rate.copy()
         self._ring[m % 12, :, :K] = rev
         self.month = m
         self._record(m, K, rev, transitions, activations, reactivations, signings_by_seg)
+
+    def _advance_compiled(self, last: int) -> None:
+        """Months ``month + 1 .. last`` by the compiled kernel (:mod:`simulator.engine.compiled`): the same
+        rules, company by company, each replication running its months in turn; then each month is booked."""
+        from .compiled import run_months
+
+        scn, pop, lay, R, G = self.scenario, self.pop, self.layout, self.R, self.G
+        npm, act = scn.recruitment.nurture_per_month, scn.activation
+        first = self.month + 1
+        while first <= last:
+            end = min(last, first + self._months_per_run - 1)
+            T = end - first + 1
+            tables = self._compiled_tables(first, end)
+            out = {
+                "transitions": np.zeros((R, T, S, S), np.int64),
+                "activations": np.zeros((R, T), np.int64),
+                "reactivations": np.zeros((R, T), np.int64),
+                "signings": np.zeros((R, T, G), np.int64),
+                "revenue": np.zeros((R, T)),
+                "revenue_t12m": np.zeros((R, T)),
+                "revenue_by_state": np.zeros((R, T, S, G)),
+                "counts": np.zeros((R, T, S, G), np.int64),
+                "concentration": np.zeros((R, T, 7)),
+            }
+            run_months(
+                first, end, self.horizon - 12, lay.partners, lay.width, npm, scn.recruitment.nurture_months,
+                act.window_months, scn.recruitment.cooloff_months, float(act.ramp_start), act.ramp_months,
+                self.concentration, 0.2, self.streams.keys,
+                tables["cum"], tables["active_hazard"], tables["adoption_hazard"], tables["adoption_multiplier"],
+                tables["peer_effect"], tables["size_factor"], tables["win_share"], tables["signings_per_year"],
+                tables["win_multiplier"], tables["drift"], tables["sd"], tables["earn"], _DEST,
+                pop.state, pop.segment, pop.entered, pop.deadline, pop.eligible_from, pop.run_rate, pop.potential,
+                pop.signed_month, pop.first_deal, pop.collaborating_months, self._last_earned, self._trailing,
+                self.counts, self._ring, self._year_ago,
+                out["transitions"], out["activations"], out["reactivations"], out["signings"], out["revenue"],
+                out["revenue_t12m"], out["revenue_by_state"], out["counts"], out["concentration"],
+            )  # fmt: skip
+            if first <= self.horizon - 12 <= end:
+                self._run_rate_year_ago = self._year_ago
+            for t, m in enumerate(range(first, end + 1)):
+                self.month = m
+                conc = out["concentration"][:, t]
+                measured = None
+                if self.concentration:
+                    measured = {
+                        "n": conc[:, 0].astype(np.int64),
+                        "n_all": conc[:, 1].astype(np.int64),
+                        "top_share": conc[:, 2],
+                        "gini": conc[:, 3],
+                        "hhi": conc[:, 4],
+                        "top_share_all": conc[:, 5],
+                        "gini_all": conc[:, 6],
+                    }
+                self._book(
+                    m,
+                    out["revenue"][:, t],
+                    out["revenue_t12m"][:, t],
+                    out["transitions"][:, t],
+                    out["activations"][:, t],
+                    out["reactivations"][:, t],
+                    out["signings"][:, t],
+                    out["revenue_by_state"][:, t],
+                    measured,
+                    out["counts"][:, t],
+                )
+            first = end + 1
+
+    @cached_property
+    def _months_per_run(self) -> int:
+        """Months the compiled kernel runs in one call: its month tables and outputs stay within about 64 MB."""
+        rows = self.R if self.params.uncertain else 1
+        per_month = 8 * (rows * S * self.G * 2 * MAX_MOVES + self.R * (S * S + 2 * S * self.G + 12))
+        return int(np.clip((64 << 20) // max(per_month, 1), 1, 36))
+
+    @cached_property
+    def _year_ago(self) -> np.ndarray:
+        return np.zeros_like(self.pop.run_rate)
+
+    def _compiled_tables(self, first: int, last: int) -> dict[str, np.ndarray]:
+        """The compiled kernel's month tables for months ``first..last``, from the shared lifecycle code."""
+        params, sched = self.params, self.schedule
+        rows = self.R if params.uncertain else 1
+        no_peers = np.zeros(rows)
+        hazards = np.stack([month_hazards(params, sched, m, no_peers) for m in range(first, last + 1)])
+        per_row = lambda key: np.ascontiguousarray(  # noqa: E731
+            np.broadcast_to(np.asarray(key, np.float64).reshape(-1), (rows,))
+        )
+        months = slice(first, last + 1)
+        elastic = self._size_factor is not None
+        return {
+            "cum": np.ascontiguousarray(thresholds(hazards)),
+            "active_hazard": np.ascontiguousarray(hazards[:, :, State.ACTIVE]),
+            "adoption_hazard": per_row(hazard(params.value("collaboration.adoption_probability"))),
+            "adoption_multiplier": np.ascontiguousarray(
+                sched.multiplier[months, RATE_INDEX["collaboration.adoption_probability"], State.ACTIVE]
+            ),
+            "peer_effect": per_row(params.value("collaboration.peer_effect")),
+            "size_factor": self._size_factor if elastic else np.empty((0, 0)),
+            "win_share": params.vector("recruitment.win_share").copy() if elastic else np.empty(0),
+            "signings_per_year": params.vector("market.vendor_signings_per_year").copy() if elastic else np.empty(0),
+            "win_multiplier": np.ascontiguousarray(
+                sched.multiplier[months, RATE_INDEX["recruitment.win_share"], State.NURTURING]
+            ),
+            "drift": np.ascontiguousarray(self._drift[:, months]),
+            "sd": np.ascontiguousarray(self._sd[:, months]),
+            "earn": np.ascontiguousarray(self._earn_mult[months]),
+        }
 
     def _per_row(self, table: np.ndarray) -> np.ndarray:
         """A month's ``(1 or R, S, G)`` table, one ``S * G`` block per replication (gathered by rcode)."""
@@ -305,8 +449,44 @@ class ChannelKernel:
         reactivations: np.ndarray,
         signings_by_seg: np.ndarray,
     ) -> None:
+        revenue = rev.sum(axis=1, dtype=np.float64)
+        t12 = self._ring[:, :, :K].sum(axis=0)
+        rev_sg = None
+        if self.schedule.lever_names and m > 0 and self.schedule.has_revenue_share:
+            rev_sg = np.bincount(self.rcode[:, :K].ravel(), weights=rev.ravel(), minlength=self.R * S * self.G).reshape(
+                self.R, S, self.G
+            )
+        conc = concentration_rows(t12, self.signed_or_earning(t12)) if self.concentration else None
+        self._book(
+            m,
+            revenue,
+            t12.sum(axis=1, dtype=np.float64),
+            transitions,
+            activations,
+            reactivations,
+            signings_by_seg,
+            rev_sg,
+            conc,
+        )
+
+    def _book(
+        self,
+        m: int,
+        revenue: np.ndarray,
+        revenue_t12m: np.ndarray,
+        transitions: np.ndarray,
+        activations: np.ndarray,
+        reactivations: np.ndarray,
+        signings_by_seg: np.ndarray,
+        revenue_by_state: np.ndarray | None,
+        conc: dict[str, np.ndarray] | None,
+        counts: np.ndarray | None = None,
+    ) -> None:
+        """Record month ``m``: counts, flows, revenue, every cost line and the concentration measures
+        (None: not measured); ``counts`` by state and segment at the month's end (default: now). Both
+        kernels book their months here."""
         rec, sched = self.record, self.schedule
-        counts = self.counts
+        counts = self.counts if counts is None else counts
         by_state = counts.sum(axis=2)
         for s in State:
             rec[s.label][:, m] = by_state[:, s]
@@ -315,10 +495,8 @@ class ChannelKernel:
         rec["activations"][:, m] = activations
         rec["reactivations"][:, m] = reactivations
 
-        revenue = rev.sum(axis=1, dtype=np.float64)
-        t12 = self._ring[:, :, :K].sum(axis=0)
         rec["revenue"][:, m] = revenue
-        rec["revenue_t12m"][:, m] = t12.sum(axis=1, dtype=np.float64)
+        rec["revenue_t12m"][:, m] = revenue_t12m
 
         par = self.params
         signings = rec["signings"][:, m]
@@ -326,18 +504,13 @@ class ChannelKernel:
         cost_nurture = by_state[:, State.NURTURING] * nurture_cost if m else 0.0
         cost_onboarding = signings * par.per_replication("economics.onboarding_cost")
         if sched.lever_names and m > 0:
-            rev_sg = None
-            if sched.has_revenue_share:
-                rev_sg = np.bincount(
-                    self.rcode[:, :K].ravel(), weights=rev.ravel(), minlength=self.R * S * self.G
-                ).reshape(self.R, S, self.G)
             lever = (
                 sched.fixed_cost[:, m][None, :]
                 + np.einsum("lsg,rsg->rl", sched.per_partner_cost[:, m], counts)
                 + np.einsum("lg,rg->rl", sched.per_signing_cost[:, m], signings_by_seg)
             )
-            if rev_sg is not None:
-                lever += np.einsum("lsg,rsg->rl", sched.revenue_share[:, m], rev_sg)
+            if sched.has_revenue_share:
+                lever += np.einsum("lsg,rsg->rl", sched.revenue_share[:, m], revenue_by_state)
             self.lever_cost[:, m] = lever
         cost_program = self.lever_cost[:, m].sum(axis=1)
         cost = cost_nurture + cost_onboarding + cost_program
@@ -350,14 +523,13 @@ class ChannelKernel:
         rec["contribution"][:, m] = margin - cost
 
         # Concentration of trailing-12-month revenue among earning / all signed partners.
-        if not self.concentration:
+        if conc is None:
             for col in PARTNER_COUNT_COLUMNS:
                 rec[col][:, m] = -1
             for col in CONCENTRATION_COLUMNS:
                 rec[col][:, m] = np.nan
             self._check_finite(m)
             return
-        conc = concentration_rows(t12, self.signed_or_earning(t12))
         self._check_finite(m)
         rec["earning_partners"][:, m] = conc["n"]
         rec["signed_partners"][:, m] = conc["n_all"]

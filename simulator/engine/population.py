@@ -127,44 +127,35 @@ def history_per_month(scenario: Scenario) -> np.ndarray:
 
 
 def fit_order(fit: np.ndarray, reachable: int) -> np.ndarray:
-    """Column order of the prospects: the ``reachable`` best-scored first, best first.
+    """Column order of the prospects: the ``reachable`` best-scored first, best first (ties in list order).
 
     Only the prospects recruitment can reach within the horizon need ranking;
-    the rest keep a fixed order of their own (they never move), which spares a
-    full sort of the market in every replication.
+    the rest keep their list order (they never move).
     """
     n = fit.shape[1]
-    if reachable >= n:
-        return np.argsort(-fit, axis=1, kind="stable")
-    if reachable <= 0:
-        return np.broadcast_to(np.arange(n), fit.shape).copy()
-    split = np.argpartition(-fit, reachable - 1, axis=1)
-    top = split[:, :reachable]
-    ranked = np.take_along_axis(top, np.argsort(-np.take_along_axis(fit, top, axis=1), axis=1, kind="stable"), axis=1)
-    rest = np.sort(split[:, reachable:], axis=1)
-    return np.concatenate([ranked, rest], axis=1)
+    reachable = min(max(reachable, 0), n)
+    ranked = np.argsort(-fit, axis=1, kind="stable")
+    return np.concatenate([ranked[:, :reachable], np.sort(ranked[:, reachable:], axis=1)], axis=1)
 
 
-def build_population(
-    scenario: Scenario, streams: ReplicationStreams, reps: int, params: ReplicationParameters | None = None
-) -> Population:
-    """Draw potentials and fit scores and lay out today's channel and the market."""
-    lay = Layout.of(scenario)
-    P, N, W = lay.partners, lay.companies, lay.width
-    params = params if params is not None else ReplicationParameters(scenario, {}, reps)
-    # (1, G), or (R, G) when a segment's potential is uncertain
-    mu = np.atleast_2d(np.log(params.segment("revenue_median")))
-    sigma = np.atleast_2d(params.segment("revenue_sigma"))
-
+def _draw_market(
+    lay: Layout,
+    streams: ReplicationStreams,
+    reps: int,
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    mean: np.ndarray,
+    sd: np.ndarray,
+    accuracy: float | np.ndarray,
+    listed: object,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Segments, potentials, fit scores and company ids ``(R, N)``, prospects in fit order (numpy)."""
+    P, N = lay.partners, lay.companies
     z_channel = streams.normal(np.empty((reps, P)), 0, Purpose.CHANNEL_POTENTIAL)
     log_pot_channel = mu[:, lay.channel_segment] + sigma[:, lay.channel_segment] * z_channel
-
     z_prospect = streams.normal(np.empty((reps, N - P)), 0, Purpose.PROSPECT_POTENTIAL)
     noise = streams.normal(np.empty((reps, N - P)), 0, Purpose.FIT_NOISE)
     pseg = lay.prospect_segment
-    mean, sd = mixture_moments(params.segment("share"), mu, sigma)
-    accuracy = params.value("recruitment.scoring_accuracy")
-    listed = scenario.market.prospect_list
     if listed is None:
         log_pot_prospect = mu[:, pseg] + sigma[:, pseg] * z_prospect
         fit = recruitment.fit_scores(log_pot_prospect, mean[:, None], sd[:, None], accuracy, noise)
@@ -173,7 +164,6 @@ def build_population(
         fit = np.broadcast_to(np.asarray(listed.fit_score, dtype=np.float64), (reps, N - P))
         log_pot_prospect = recruitment.potential_given_score(fit, mu[:, pseg], sigma[:, pseg], accuracy, z_prospect)
     order = fit_order(fit, lay.width - P)
-
     segment = np.empty((reps, N), np.int8)
     segment[:, :P] = lay.channel_segment
     segment[:, P:] = pseg[order]
@@ -185,6 +175,79 @@ def build_population(
     company = np.empty((reps, N), np.int32)
     company[:, :P] = np.arange(P)
     company[:, P:] = P + order
+    return segment, potential, fit_score, company
+
+
+def _draw_market_compiled(
+    lay: Layout,
+    streams: ReplicationStreams,
+    reps: int,
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    mean: np.ndarray,
+    sd: np.ndarray,
+    accuracy: float | np.ndarray,
+    listed: object,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_draw_market` by the compiled kernel."""
+    from .compiled import draw_market
+
+    N, G = lay.companies, mu.shape[1]
+    per_rep = lambda x, shape: np.ascontiguousarray(np.broadcast_to(np.asarray(x, np.float64), shape))  # noqa: E731
+    if listed is None:
+        listed_std = np.empty((0, 2))
+    else:  # column 0: the score; column 1: the score standardised over the list (potential_given_score's f_std)
+        f = np.asarray(listed.fit_score, dtype=np.float64)
+        spread = f.std()
+        listed_std = np.stack([f, (f - f.mean()) / spread if spread > 0 else np.zeros_like(f)], axis=1)
+    segment = np.empty((reps, N), np.int8)
+    potential = np.empty((reps, N), np.float64)
+    fit_score = np.empty((reps, N), np.float64)
+    company = np.empty((reps, N), np.int32)
+    draw_market(
+        streams.keys,
+        lay.channel_segment,
+        lay.prospect_segment,
+        per_rep(mu, (reps, G)),
+        per_rep(sigma, (reps, G)),
+        per_rep(np.reshape(mean, -1), (reps,)),
+        per_rep(np.reshape(sd, -1), (reps,)),
+        per_rep(np.reshape(accuracy, -1), (reps,)),
+        listed_std,
+        lay.width - lay.partners,
+        segment,
+        potential,
+        fit_score,
+        company,
+    )
+    return segment, potential, fit_score, company
+
+
+def build_population(
+    scenario: Scenario,
+    streams: ReplicationStreams,
+    reps: int,
+    params: ReplicationParameters | None = None,
+    compiled: bool = False,
+) -> Population:
+    """Draw potentials and fit scores and lay out today's channel and the market (``compiled``: the market's
+    draws and fit-score order by the compiled kernel, the same numbers)."""
+    lay = Layout.of(scenario)
+    P, W = lay.partners, lay.width
+    params = params if params is not None else ReplicationParameters(scenario, {}, reps)
+    # (1, G), or (R, G) when a segment's potential is uncertain
+    mu = np.atleast_2d(np.log(params.segment("revenue_median")))
+    sigma = np.atleast_2d(params.segment("revenue_sigma"))
+
+    mean, sd = mixture_moments(params.segment("share"), mu, sigma)
+    accuracy = params.value("recruitment.scoring_accuracy")
+    listed = scenario.market.prospect_list
+    if compiled:
+        segment, potential, fit_score, company = _draw_market_compiled(
+            lay, streams, reps, mu, sigma, mean, sd, accuracy, listed
+        )
+    else:
+        segment, potential, fit_score, company = _draw_market(lay, streams, reps, mu, sigma, mean, sd, accuracy, listed)
 
     state = np.full((reps, W), State.PROSPECT, np.int8)
     state[:, :P] = lay.channel_state

@@ -1,0 +1,434 @@
+"""The compiled kernel: the monthly rules of :mod:`simulator.engine.kernel`, company by company, in numba.
+
+The numpy kernel (``engine="numpy"``) is the readable reference; this module computes the same month
+with loops compiled by numba: the small per-(replication, state, segment) tables (hazards, growth,
+multipliers, costs) are still built by the shared numpy code, and these functions do the per-company
+work a replication at a time, in parallel over replications (``prange``). A replication reads only its
+own rows and its own random numbers (a pure function of seed, replication, month, purpose and
+company, :mod:`simulator.engine.streams`), so its numbers are the same on any number of threads, and
+the same as the numpy kernel's: identical states and flows, revenue equal up to the order of
+floating-point sums.
+
+Only companies that can move draw a uniform, only earning partners draw a normal, and a company's
+trailing-12-month revenue is added up only while it has earned in the last 12 months.
+
+Every function is compiled once per environment (``cache=True``: numba's cache beside this file, or
+under ``NUMBA_CACHE_DIR``) and with ``parallel=True`` only: the thread count is set at run time, so
+one compiled version serves one thread or many (no serial twin that could share its cache entry).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from ..vocabulary import EARNS, IS_IN_CHANNEL, MAX_MOVES, State
+from . import streams as st
+from .population import NEVER, NO_DEADLINE
+
+_mix = njit(inline="always")(st.mix)
+_counter = njit(inline="always")(st.counter)
+_unit = njit(inline="always")(st.unit)
+_open_unit = njit(inline="always")(st.open_unit)
+_central = njit(inline="always")(st.central)
+_tail = njit(inline="always")(st.tail)
+_P_LOW = st.P_LOW
+
+_PROSPECT, _NURTURING, _SIGNED = int(State.PROSPECT), int(State.NURTURING), int(State.SIGNED)
+_ACTIVE, _COLLABORATING, _DORMANT = int(State.ACTIVE), int(State.COLLABORATING), int(State.DORMANT)
+_NEVER, _NO_DEADLINE = int(NEVER), int(NO_DEADLINE)
+_TRANSITION, _GROWTH = int(st.Purpose.TRANSITION), int(st.Purpose.GROWTH)
+_CHANNEL_POTENTIAL, _PROSPECT_POTENTIAL, _FIT_NOISE = (
+    int(st.Purpose.CHANNEL_POTENTIAL),
+    int(st.Purpose.PROSPECT_POTENTIAL),
+    int(st.Purpose.FIT_NOISE),
+)
+_EARNS = EARNS.copy()
+_IN_CHANNEL = IS_IN_CHANNEL.copy()
+_MM = MAX_MOVES
+
+
+@njit(inline="always")
+def _uniform(key, month, purpose, index):
+    return _unit(_mix(key ^ _mix(_counter(purpose, month, np.uint64(index)))))
+
+
+@njit(inline="always")
+def _normal(key, month, purpose, index):
+    p = _open_unit(_mix(key ^ _mix(_counter(purpose, month, np.uint64(index)))))
+    if p < _P_LOW:
+        return _tail(math.sqrt(-2.0 * math.log(p)))
+    if p > 1.0 - _P_LOW:
+        return -_tail(math.sqrt(-2.0 * math.log(1.0 - p)))
+    return _central(p - 0.5)
+
+
+# -- month 0: potentials, fit scores and the fit-score order -------------------------------------
+
+
+@njit(parallel=True, cache=True)
+def draw_market(
+    keys, channel_segment, prospect_segment, mu, sigma, mean, sd, accuracy, listed_std, reach,
+    segment, potential, fit_score, company,
+):  # fmt: skip
+    """Fill ``segment``, ``potential``, ``fit_score`` and ``company`` ``(R, N)`` as the numpy population does.
+
+    ``mu``/``sigma`` are ``(R, G)``, ``mean``/``sd``/``accuracy`` ``(R,)``; ``listed_std`` holds a
+    prospect list's standardised scores (empty without one). The ``reach`` best-scored prospects come
+    first, best first, ties by list order; the rest follow in list order.
+    """
+    R = keys.shape[0]
+    P = channel_segment.shape[0]
+    n = prospect_segment.shape[0]
+    listed = listed_std.shape[0] > 0
+    for r in prange(R):
+        key = keys[r]
+        for j in range(P):
+            g = channel_segment[j]
+            z = _normal(key, 0, _CHANNEL_POTENTIAL, j)
+            segment[r, j] = g
+            potential[r, j] = math.exp(mu[r, g] + sigma[r, g] * z)
+            fit_score[r, j] = np.nan
+            company[r, j] = j
+        a = accuracy[r]
+        rest = math.sqrt(max(0.0, 1.0 - a * a))
+        fit = np.empty(n)
+        logpot = np.empty(n)
+        for i in range(n):
+            g = prospect_segment[i]
+            z = _normal(key, 0, _PROSPECT_POTENTIAL, i)
+            noise = _normal(key, 0, _FIT_NOISE, i)
+            if listed:
+                fit[i] = listed_std[i, 0]
+                logpot[i] = mu[r, g] + sigma[r, g] * (a * listed_std[i, 1] + rest * z)
+            else:
+                logpot[i] = mu[r, g] + sigma[r, g] * z
+                zz = (logpot[i] - mean[r]) / sd[r] if sd[r] > 0 else 0.0
+                fit[i] = a * zz + rest * noise
+        order = fit_order(fit, reach)
+        for c in range(n):
+            i = order[c]
+            segment[r, P + c] = prospect_segment[i]
+            potential[r, P + c] = math.exp(logpot[i])
+            fit_score[r, P + c] = fit[i]
+            company[r, P + c] = P + i
+
+
+@njit(cache=True)
+def fit_order(fit, reach):
+    """The ``reach`` highest scores first (best first, ties by index), then the others by index."""
+    n = fit.shape[0]
+    reach = min(max(reach, 0), n)
+    order = np.empty(n, np.int64)
+    if reach == 0:
+        for i in range(n):
+            order[i] = i
+        return order
+    cut = -np.partition(-fit, reach - 1)[reach - 1]  # the reach-th highest score
+    top = np.empty(reach, np.int64)
+    taken = np.zeros(n, np.bool_)
+    k = 0
+    for i in range(n):
+        if fit[i] > cut:
+            top[k] = i
+            k += 1
+    for i in range(n):
+        if k == reach:
+            break
+        if fit[i] == cut:
+            top[k] = i
+            k += 1
+    ranked = top[np.argsort(-fit[top], kind="mergesort")]  # stable: ties keep index order
+    for c in range(reach):
+        order[c] = ranked[c]
+        taken[ranked[c]] = True
+    c = reach
+    for i in range(n):
+        if not taken[i]:
+            order[c] = i
+            c += 1
+    return order
+
+
+# -- months 1..H -------------------------------------------------------------------------------
+
+
+@njit(inline="always")
+def _thresholds(h, cum):
+    """One row of :func:`simulator.engine.transitions.thresholds`: cumulative move probabilities of hazards ``h``."""
+    n = h.shape[0]
+    infinite = 0
+    total = 0.0
+    for k in range(n):
+        if math.isinf(h[k]):
+            infinite += 1
+        else:
+            total += h[k]
+    leave = 1.0 if infinite > 0 else -math.expm1(-total)
+    cs = 0.0
+    shares = np.empty(n)
+    for k in range(n):
+        if infinite > 0:
+            share = (1.0 if math.isinf(h[k]) else 0.0) / max(infinite, 1)
+        else:
+            share = h[k] / total if total > 0 else 0.0
+        cs += share
+        shares[k] = cs
+    last = shares[n - 1]
+    for k in range(n):
+        cum[k] = leave if shares[k] >= last else min(leave * shares[k], leave)
+
+
+@njit(parallel=True, cache=True)
+def run_months(
+    first_month, last_month, year_ago_month, partners, width, per_month, nurture_months, window_months,
+    cooloff_months, ramp_start, ramp_months, measure, q, keys,
+    cum, active_hazard, adoption_hazard, adoption_multiplier, peer_effect, size_factor, win_share, signings_per_year,
+    win_multiplier, drift, sd, earn, dest,
+    state, segment, entered, deadline, eligible_from, run_rate, potential, signed_month, first_deal,
+    collaborating_months, last_earned, trailing, counts, ring, run_rate_year_ago,
+    transitions, activations, reactivations, signings, revenue, revenue_t12m, revenue_by_state, counts_by_month,
+    concentration,
+):  # fmt: skip
+    """Advance every replication from month ``first_month`` to ``last_month`` as the numpy kernel's ``step`` does.
+
+    Each replication runs its months in turn (its state stays in the core's cache), on its own thread.
+    Month tables cover the months of this run (index ``t = m - first_month``, T months): ``cum``
+    (T, 1 or R, S, G, MAX_MOVES) competing-risk thresholds without the peer effect; active partners'
+    thresholds are rebuilt each month from ``active_hazard`` (T, 1 or R, G, MAX_MOVES) with the adoption
+    hazard ``adoption_hazard`` (1 or R) x ``adoption_multiplier`` (T, G) x (1 + ``peer_effect`` x the
+    collaborating share). ``drift``/``sd`` (1 or R, T, S, G), ``earn`` (T, S, G); with size elasticity
+    ``size_factor`` (R, W), ``win_share``/``signings_per_year`` (R,), ``win_multiplier`` (T, G).
+    Outputs by replication and ``t``: ``transitions`` (S, S), first deals, reactivations, signings by
+    segment, revenue, trailing-12-month revenue, revenue and counts by state and segment and
+    (``measure``) the seven concentration figures.
+    """
+    R = keys.shape[0]
+    S = counts.shape[1]
+    G = counts.shape[2]
+    elastic = size_factor.shape[0] > 0
+    varies = cum.shape[1] > 1  # parameter uncertainty: one table per replication
+    grows_per_rep = drift.shape[0] > 1
+    for r in prange(R):
+        key = keys[r]
+        rp = np.int64(r) if varies else np.int64(0)
+        rg = np.int64(r) if grows_per_rep else np.int64(0)
+        h = np.empty(_MM)
+        active_cum = np.empty((G, _MM))
+        values = np.empty(width)
+        for m in range(first_month, last_month + 1):
+            t = m - first_month  # month tables and outputs cover the months of this run only
+            K = min(width, partners + per_month * max(m - 1, 0))
+            stop = min(width, partners + per_month * m)
+            slot = m % 12
+            # the peer effect: adoption grows with the share of earning partners that collaborate
+            earning = 0
+            collaborating = 0
+            for g in range(G):
+                earning += counts[r, _ACTIVE, g] + counts[r, _COLLABORATING, g]
+                collaborating += counts[r, _COLLABORATING, g]
+            share = collaborating / earning if earning > 0 else 0.0
+            for g in range(G):
+                for k in range(_MM):
+                    h[k] = active_hazard[t, rp, g, k]
+                mp = adoption_multiplier[t, g] * (1.0 + peer_effect[rp] * share)
+                h[2] = 0.0 if mp == 0.0 else adoption_hazard[rp] * mp
+                _thresholds(h, active_cum[g])
+            n_first = 0
+            n_first_from_dormant = 0
+            # random moves, deadlines, growth, first deals (start-of-month states decide)
+            for c in range(K):
+                s = state[r, c]
+                if s == _PROSPECT or s > _DORMANT:
+                    continue
+                g = segment[r, c]
+                u = _uniform(key, m, _TRANSITION, c)
+                if elastic and s == _NURTURING:
+                    mult = win_multiplier[t, g] * size_factor[r, c]
+                    win = 1.0 - (1.0 - win_share[r]) ** mult
+                    threshold = -math.expm1(-signings_per_year[r] * win / 12.0)
+                elif s == _ACTIVE:
+                    threshold = active_cum[g, _MM - 1]
+                else:
+                    threshold = cum[t, rp, s, g, _MM - 1]
+                random_move = u < threshold
+                if drift[rg, t, s, g] != 0.0 or sd[rg, t, s, g] != 0.0:
+                    z = _normal(key, m, _GROWTH, c)
+                    run_rate[r, c] *= math.exp(drift[rg, t, s, g] + sd[rg, t, s, g] * z)
+                if not random_move and deadline[r, c] != m:
+                    continue
+                if elastic and s == _NURTURING:
+                    k = 0 if random_move else _MM
+                else:
+                    k = 0
+                    for j in range(_MM):
+                        if u >= (active_cum[g, j] if s == _ACTIVE else cum[t, rp, s, g, j]):
+                            k += 1
+                new = dest[s, k]
+                if s == _COLLABORATING:
+                    collaborating_months[r, c] += m - max(entered[r, c], 1)
+                entered[r, c] = m
+                if new == _NURTURING:
+                    deadline[r, c] = m + nurture_months
+                elif new == _SIGNED:
+                    deadline[r, c] = m + window_months
+                else:
+                    deadline[r, c] = _NO_DEADLINE
+                if new == _PROSPECT:
+                    eligible_from[r, c] = m + cooloff_months + 1
+                if new == _SIGNED:
+                    signed_month[r, c] = m
+                    signings[r, t, g] += 1
+                if new == _ACTIVE and first_deal[r, c] == _NEVER:
+                    first_deal[r, c] = m
+                    run_rate[r, c] = potential[r, c]  # the first deal starts at potential
+                    n_first += 1
+                    if s == _DORMANT:
+                        n_first_from_dormant += 1
+                state[r, c] = new
+                counts[r, s, g] -= 1
+                counts[r, new, g] += 1
+                transitions[r, t, s, new] += 1
+            # recruitment: the first `per_month` eligible prospects in fit order enter nurturing. Done after
+            # the random moves, which cannot make anyone an eligible prospect this month (a company sent back
+            # to the market is in its cool-off), so it is the selection by start-of-month states.
+            picked = 0
+            for c in range(partners, stop):
+                if picked >= per_month:
+                    break
+                if state[r, c] == _PROSPECT and eligible_from[r, c] <= m:
+                    g = segment[r, c]
+                    state[r, c] = _NURTURING
+                    entered[r, c] = m
+                    deadline[r, c] = m + nurture_months
+                    counts[r, _PROSPECT, g] -= 1
+                    counts[r, _NURTURING, g] += 1
+                    transitions[r, t, _PROSPECT, _NURTURING] += 1
+                    picked += 1
+            activations[r, t] = n_first
+            reactivations[r, t] = transitions[r, t, _DORMANT, _ACTIVE] - n_first_from_dormant
+            for s in range(S):
+                for g in range(G):
+                    counts_by_month[r, t, s, g] = counts[r, s, g]
+            # revenue by end-of-month state; the trailing 12 months as a running sum (exactly 0 once a company
+            # has not earned for 12 months: its ring holds only zeros)
+            total = 0.0
+            t12_total = 0.0
+            n_members = 0
+            n_earning = 0
+            for c in range(K):
+                s = state[r, c]
+                g = segment[r, c]
+                rev = 0.0
+                if earn[t, s, g] != 0.0:
+                    rev = run_rate[r, c] * earn[t, s, g]
+                    if ramp_months > 0:
+                        fd = first_deal[r, c]
+                        if fd >= 1 and m - fd < ramp_months:
+                            rev *= min(ramp_start + (1.0 - ramp_start) * (m - fd) / ramp_months, 1.0)
+                t12 = trailing[r, c] + (rev - ring[slot, r, c])
+                ring[slot, r, c] = rev
+                total += rev
+                revenue_by_state[r, t, s, g] += rev
+                if rev > 0.0:
+                    last_earned[r, c] = m
+                elif m - last_earned[r, c] >= 12:
+                    t12 = 0.0
+                trailing[r, c] = t12
+                t12_total += t12
+                if measure and (_IN_CHANNEL[s] or t12 > 0.0):
+                    values[n_members] = t12
+                    n_members += 1
+                    if t12 > 0.0:
+                        n_earning += 1
+            revenue[r, t] = total
+            if m == year_ago_month:
+                for c in range(width):
+                    run_rate_year_ago[r, c] = run_rate[r, c]
+            revenue_t12m[r, t] = t12_total
+            if measure:
+                _measure(values[:n_members], n_earning, q, concentration[r, t])
+
+
+@njit(cache=True)
+def _measure(values, n_earning, q, out):
+    """Top-q share, Gini and HHI among earning members and all members, as ``concentration_rows`` does."""
+    n_all = values.shape[0]
+    y = np.sort(values)[::-1]  # largest first
+    total = 0.0
+    weighted = 0.0
+    squares = 0.0
+    for k in range(n_all):
+        total += y[k]
+        weighted += y[k] * (k + 1)
+        squares += y[k] * y[k]
+    out[0] = n_earning
+    out[1] = n_all
+    out[2] = _top_share(y, n_earning, total, q)
+    out[3] = _gini(n_earning, weighted, total)
+    out[4] = squares / total**2 if total > 0 else np.nan
+    out[5] = _top_share(y, n_all, total, q)
+    out[6] = _gini(n_all, weighted, total)
+
+
+@njit(inline="always")
+def _top_share(y, n, total, q):
+    if n <= 0 or not total > 0:
+        return np.nan
+    t = q * n
+    whole = math.floor(t)
+    frac = t - whole
+    top = 0.0
+    for k in range(min(whole, y.shape[0])):
+        top += y[k]
+    if whole < n:
+        top = top + frac * y[min(whole, y.shape[0] - 1)]
+    return min(top / total, 1.0)
+
+
+@njit(inline="always")
+def _gini(n, weighted, total):
+    if n <= 0 or not total > 0:
+        return np.nan
+    if n == 1:
+        return 0.0
+    g = ((n + 1) - 2.0 * weighted / total) / (n - 1)
+    return min(max(g, 0.0), 1.0)
+
+
+# -- threads and the one-off compilation ---------------------------------------------------------
+
+
+def set_threads(threads: int | None) -> int:
+    """Use ``threads`` threads (None: every core numba sees) for the compiled kernel; returns the count."""
+    n = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
+    n = max(1, min(n, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(n)
+    return n
+
+
+def cache_ready() -> bool:
+    """Whether numba's cache holds this environment's compiled kernel (no compilation on the next run)."""
+    try:
+        return all(bool(f._cache._cache_file._load_index()) for f in (run_months, draw_market))
+    except (AttributeError, OSError):  # another numba's cache layout: assume it must compile
+        return False
+
+
+#: What compiling the kernel once took on the 2-core reference machine (benchmarks/results.md).
+COMPILE_SECONDS = 30
+
+
+def warm_up() -> float:
+    """Compile (or load from the cache) the compiled kernel on a tiny scenario; the seconds it took."""
+    from ..scenario import load_scenario
+    from .kernel import ChannelKernel
+
+    t0 = time.perf_counter()
+    tiny = {"horizon_months": 2, "market": {"prospects": 4}, "channel": {"active": 2}}
+    ChannelKernel(load_scenario(tiny), 0, [0], engine="compiled").run()
+    return time.perf_counter() - t0
