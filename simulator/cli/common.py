@@ -71,6 +71,26 @@ def add_replication_args(parser: argparse.ArgumentParser, replications: int = 20
         help=f"Monte Carlo replications (default {replications})",
     )
     parser.add_argument("--seed", "-s", type=seed_value, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="threads of the compiled engine in this process (default: all cores); the numbers do not change",
+    )
+
+
+def prepare_engine(args: argparse.Namespace) -> None:
+    """Before a command runs the engine: its thread count, and a one-line notice when it must compile first."""
+    if not hasattr(args, "threads"):
+        return
+    from ..engine import compiled
+
+    compiled.set_threads(args.threads)
+    compiled.announce = lambda: print(
+        f"compiling the engine once, about {compiled.COMPILE_SECONDS} s (later runs load it from numba's cache)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def add_workers_arg(parser: argparse.ArgumentParser | argparse._ActionsContainer, what: str) -> None:

@@ -64,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
+        from .common import prepare_engine
+
+        prepare_engine(args)
         return int(args.handler(args) or EXIT_OK)
     except ChannelError as exc:
         print(f"error: {printable(str(exc))}", file=sys.stderr)

@@ -20,12 +20,20 @@ one compiled version serves one thread or many (no serial twin that could share 
 from __future__ import annotations
 
 import math
+import os
 import time
+from collections.abc import Callable
 
 import numba
 import numpy as np
 from numba import njit, prange
 
+from ..errors import ChannelError
+
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    # numba's own thread pool: always there, and safe to fork from (process pools fork from a process that
+    # may have run the kernel); GNU OpenMP, numba's first choice, is not. The GIL serialises calls.
+    numba.config.THREADING_LAYER = "workqueue"
 from ..vocabulary import EARNS, IS_IN_CHANNEL, MAX_MOVES, State
 from . import streams as st
 from .population import NEVER, NO_DEADLINE
@@ -403,12 +411,29 @@ def _gini(n, weighted, total):
 # -- threads and the one-off compilation ---------------------------------------------------------
 
 
-def set_threads(threads: int | None) -> int:
-    """Use ``threads`` threads (None: every core numba sees) for the compiled kernel; returns the count."""
-    n = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
-    n = max(1, min(n, numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(n)
-    return n
+def set_threads(threads: int | None = None) -> int:
+    """Run the compiled kernel on ``threads`` threads in this process (None: every core numba sees).
+
+    Replications are independent and keyed by their index, so the numbers are the same on any count.
+    """
+    most = numba.config.NUMBA_NUM_THREADS
+    n = most if threads is None else threads
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= most:
+        raise ChannelError(f"threads must be a whole number 1 to {most} (the cores numba sees); got {threads!r}")
+    numba.set_num_threads(int(n))
+    return int(n)
+
+
+#: Called once, before a process compiles the kernel (the CLI prints a one-line notice); None: silent.
+announce: Callable[[], None] | None = None
+
+
+def ensure_ready() -> None:
+    """Before the first compiled call in this process: tell ``announce`` when numba's cache cannot serve it."""
+    global announce
+    if announce is not None and not draw_market.signatures and not cache_ready():
+        notify, announce = announce, None
+        notify()
 
 
 def cache_ready() -> bool:

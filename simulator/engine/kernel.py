@@ -111,6 +111,10 @@ class ChannelKernel:
         engine: str | None = None,
     ) -> None:
         self.engine = resolve_engine(engine)
+        if self.engine == "compiled":
+            from . import compiled
+
+            compiled.ensure_ready()
         self.scenario = scenario
         self.concentration = concentration
         self.seed = int(seed)
@@ -207,8 +211,6 @@ class ChannelKernel:
             self.counts[:, State.ACTIVE].sum(1), self.counts[:, State.COLLABORATING].sum(1)
         )
         cum = thresholds(month_hazards(self.params, self.schedule, m, share))  # (R, S, G, MAX_MOVES)
-        if m == self.horizon - 12:
-            self._run_rate_year_ago = self.pop.run_rate.copy()
         self._step_numpy(m, K, cum)
 
     def _step_numpy(self, m: int, K: int, cum: np.ndarray) -> None:
@@ -281,6 +283,8 @@ class ChannelKernel:
             ramping = (first_deal >= 1) & (m - first_deal < act.ramp_months)
             if ramping.any():
                 rev[ramping] *= ramp_factor(m - first_deal[ramping], act.ramp_start, act.ramp_months)
+        if m == self.horizon - 12:
+            self._run_rate_year_ago = pop.run_rate.copy()
         self._ring[m % 12, :, :K] = rev
         self.month = m
         self._record(m, K, rev, transitions, activations, reactivations, signings_by_seg)
