@@ -198,7 +198,7 @@ def run_months(
     cum, active_hazard, adoption_hazard, adoption_multiplier, peer_effect, size_factor, win_share, signings_per_year,
     win_multiplier, drift, sd, earn, dest,
     state, segment, entered, deadline, eligible_from, run_rate, potential, signed_month, first_deal,
-    collaborating_months, last_earned, trailing, counts, ring, run_rate_year_ago,
+    collaborating_months, last_earned, trailing, ranked, n_ranked, is_ranked, counts, ring, run_rate_year_ago,
     transitions, activations, reactivations, signings, revenue, revenue_t12m, revenue_by_state, counts_by_month,
     concentration,
 ):  # fmt: skip
@@ -228,6 +228,8 @@ def run_months(
         h = np.empty(_MM)
         active_cum = np.empty((G, _MM))
         values = np.empty(width)
+        member = np.zeros(width, np.bool_)
+        joining = np.empty(width, np.int64)
         for m in range(first_month, last_month + 1):
             t = m - first_month  # month tables and outputs cover the months of this run only
             K = min(width, partners + per_month * max(m - 1, 0))
@@ -328,6 +330,7 @@ def run_months(
             t12_total = 0.0
             n_members = 0
             n_earning = 0
+            n_joining = 0
             for c in range(K):
                 s = state[r, c]
                 g = segment[r, c]
@@ -348,25 +351,64 @@ def run_months(
                     t12 = 0.0
                 trailing[r, c] = t12
                 t12_total += t12
-                if measure and (_IN_CHANNEL[s] or t12 > 0.0):
-                    values[n_members] = t12
-                    n_members += 1
-                    if t12 > 0.0:
-                        n_earning += 1
+                if measure:
+                    member[c] = _IN_CHANNEL[s] or t12 > 0.0
+                    if member[c]:
+                        n_members += 1
+                        if t12 > 0.0:
+                            n_earning += 1
+                        if not is_ranked[r, c]:
+                            joining[n_joining] = c
+                            n_joining += 1
             revenue[r, t] = total
             if m == year_ago_month:
                 for c in range(width):
                     run_rate_year_ago[r, c] = run_rate[r, c]
             revenue_t12m[r, t] = t12_total
             if measure:
-                _measure(values[:n_members], n_earning, q, concentration[r, t])
+                n = _rank(ranked[r], n_ranked[r], is_ranked[r], member, joining[:n_joining], trailing[r])
+                n_ranked[r] = n
+                for k in range(n):
+                    values[k] = trailing[r, ranked[r, k]]
+                _measure(values[:n], n_earning, q, concentration[r, t])
 
 
 @njit(cache=True)
-def _measure(values, n_earning, q, out):
-    """Top-q share, Gini and HHI among earning members and all members, as ``concentration_rows`` does."""
-    n_all = values.shape[0]
-    y = np.sort(values)[::-1]  # largest first
+def _rank(order, n_before, is_ranked, member, joining, value):
+    """Keep ``order`` the members by ``value``, largest first: last month's order, less those who left, plus
+    ``joining``, re-sorted by insertion (values move little in a month: nearly linear). Returns the count."""
+    n = 0
+    for k in range(n_before):
+        c = order[k]
+        if member[c]:
+            order[n] = c
+            n += 1
+        else:
+            is_ranked[c] = False
+    for c in joining:
+        order[n] = c
+        is_ranked[c] = True
+        n += 1
+    if joining.shape[0] > 32:  # many newcomers (the first month): sort them all at once
+        head = order[:n]
+        order[:n] = head[np.argsort(-value[head])]
+        return n
+    for k in range(1, n):
+        c = order[k]
+        v = value[c]
+        j = k - 1
+        while j >= 0 and value[order[j]] < v:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = c
+    return n
+
+
+@njit(cache=True)
+def _measure(y, n_earning, q, out):
+    """Top-q share, Gini and HHI of ``y`` (members, largest first) among earning and all members, as
+    ``concentration_rows`` computes them."""
+    n_all = y.shape[0]
     total = 0.0
     weighted = 0.0
     squares = 0.0

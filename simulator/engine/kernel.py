@@ -172,6 +172,10 @@ class ChannelKernel:
             # the month a company last earned: its trailing revenue is summed only within 12 months of it
             self._last_earned = np.where(self._ring.any(axis=0), 0, -(1 << 20)).astype(np.int32)
             self._trailing = self._ring.sum(axis=0)  # trailing-12-month revenue per company, kept as a running sum
+            # members of the concentration measures by trailing revenue, largest first (kept from month to month)
+            self._ranked = np.zeros((R, W), np.int64)
+            self._n_ranked = np.zeros(R, np.int64)
+            self._is_ranked = np.zeros((R, W), bool)
         self._record(
             0,
             K,
@@ -321,7 +325,7 @@ class ChannelKernel:
                 tables["win_multiplier"], tables["drift"], tables["sd"], tables["earn"], _DEST,
                 pop.state, pop.segment, pop.entered, pop.deadline, pop.eligible_from, pop.run_rate, pop.potential,
                 pop.signed_month, pop.first_deal, pop.collaborating_months, self._last_earned, self._trailing,
-                self.counts, self._ring, self._year_ago,
+                self._ranked, self._n_ranked, self._is_ranked, self.counts, self._ring, self._year_ago,
                 out["transitions"], out["activations"], out["reactivations"], out["signings"], out["revenue"],
                 out["revenue_t12m"], out["revenue_by_state"], out["counts"], out["concentration"],
             )  # fmt: skip

@@ -17,7 +17,7 @@ from ..scenario.schema import Scenario
 from ..stats import band_row
 from ..validation import FLAG, REPLICATIONS, SEED, validate_arguments
 from ..vocabulary import STATE_LABELS, VOCABULARY, kpi_columns
-from .kernel import INTEGER_COLUMNS, MONTHLY_COLUMNS, ChannelKernel
+from .kernel import INTEGER_COLUMNS, MONTHLY_COLUMNS, ChannelKernel, resolve_engine
 from .population import NEVER
 
 BLOCK_ELEMENTS = 1 << 18  # replications x columns per block: keeps the working set in cache
@@ -82,12 +82,13 @@ def kernel_blocks(
     reps: np.ndarray,
     block: int | None = None,
     concentration: bool = True,
+    engine: str | None = None,
 ) -> Iterable[ChannelKernel]:
     """The replications split into blocks, one kernel each at month 0 (the caller steps it)."""
     schedule = compile_program(scenario)
     block = block or block_size(scenario)
     for start in range(0, reps.size, block):
-        yield ChannelKernel(scenario, seed, reps[start : start + block], schedule, concentration)
+        yield ChannelKernel(scenario, seed, reps[start : start + block], schedule, concentration, engine)
 
 
 def run_blocks(
@@ -96,9 +97,10 @@ def run_blocks(
     reps: np.ndarray,
     block: int | None = None,
     concentration: bool = True,
+    engine: str | None = None,
 ) -> Iterable[ChannelKernel]:
     """Run the replications block by block, yielding each finished kernel."""
-    for kernel in kernel_blocks(scenario, seed, reps, block, concentration):
+    for kernel in kernel_blocks(scenario, seed, reps, block, concentration, engine):
         yield kernel.run()
 
 
@@ -171,6 +173,7 @@ def simulate(
     partners: bool = True,
     concentration: bool = True,
     uncertainty: bool = True,
+    engine: str | None = None,
     **overrides: object,
 ) -> SimulationResult:
     """Simulate a scenario: ``replications`` Monte Carlo runs from ``seed``.
@@ -183,7 +186,8 @@ def simulate(
     ``concentration=False`` skips the monthly concentration measures (NaN).
     With an ``uncertainty:`` section each replication draws its own values of
     the listed keys; ``uncertainty=False`` leaves the section out (the future's
-    noise alone).
+    noise alone). ``engine`` picks the kernel: "compiled" (default) or "numpy" (the reference; the same
+    numbers).
     """
     scn = load_scenario(scenario, **overrides) if overrides or not isinstance(scenario, Scenario) else scenario
     if not uncertainty:
@@ -191,7 +195,8 @@ def simulate(
     reps = replications
     check_result_memory(scn, reps.size, partners)
     monthly, scorecards, levers, kpis = [], [], [], []
-    for kernel in run_blocks(scn, seed, reps, concentration=concentration):
+    resolve_engine(engine)  # refused before any work
+    for kernel in run_blocks(scn, seed, reps, concentration=concentration, engine=engine):
         monthly.append(monthly_frame(kernel))
         levers.append(lever_cost_frame(kernel))
         kpis.append(kpi_table(kernel.replications, kernel.record, scn))
