@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import ChannelError
 from ..lifecycle.program import compile_program
+from ..progress import phase
 from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
 from ..stats import band_row
@@ -191,12 +192,17 @@ def simulate(
     reps = replications
     check_result_memory(scn, reps.size, partners)
     monthly, scorecards, levers, kpis = [], [], [], []
-    for kernel in run_blocks(scn, seed, reps, concentration=concentration):
-        monthly.append(monthly_frame(kernel))
-        levers.append(lever_cost_frame(kernel))
-        kpis.append(kpi_table(kernel.replications, kernel.record, scn))
-        if partners:
-            scorecards.append(partner_frame(kernel))
+    with phase("simulate", total=reps.size) as shown:
+        for kernel in kernel_blocks(scn, seed, reps, concentration=concentration):
+            while not kernel.done:  # month by month, so a long block moves the progress bar as it runs
+                kernel.step()
+                m, H = kernel.month, kernel.horizon
+                shown.advance(kernel.R * m // H - kernel.R * (m - 1) // H)  # the block's share, in whole runs
+            monthly.append(monthly_frame(kernel))
+            levers.append(lever_cost_frame(kernel))
+            kpis.append(kpi_table(kernel.replications, kernel.record, scn))
+            if partners:
+                scorecards.append(partner_frame(kernel))
     return SimulationResult(
         scenario=scn,
         seed=seed,
