@@ -84,7 +84,7 @@ def _rate_column() -> Any:
 
     class RateColumn(ProgressColumn):
         def render(self, task: Any) -> Text:
-            speed = task.finished_speed or task.speed
+            speed = task.finished_speed or task.speed or (task.completed / task.elapsed if task.elapsed else None)
             return Text("" if speed is None else f"{speed:,.0f}/s")
 
     return RateColumn()
