@@ -173,8 +173,13 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 1 if args.quick else 3
     lines: list[str] = []
+    started = [time.perf_counter()]
 
     def say(text: str = "") -> None:
+        if text.startswith("## "):  # each section measures, then writes: the time since the last heading is its own
+            now = time.perf_counter()
+            print(f"({now - started[-1]:.0f} s) {text[3:]}", file=sys.stderr, flush=True)
+            started.append(now)
         print(text, flush=True)
         lines.append(text)
 
@@ -211,11 +216,12 @@ def main() -> None:
     say()
 
     # 3. Scaling.
+    grown = scaling(repeats, 100 if args.quick else 500)
     say("## 3. How run time grows")
     say()
     say("| size varied | sizes | seconds (median) | fitted exponent |")
     say("|---|---|---|---:|")
-    for row in scaling(repeats, 100 if args.quick else 500):
+    for row in grown:
         say(
             f"| {row['what']} | {', '.join(f'{s:,}' for s in row['sizes'])} | "
             f"{', '.join(f'{s:.2f}' for s in row['seconds'])} | {row['exponent']:.2f} |"
@@ -265,12 +271,13 @@ def main() -> None:
     say()
 
     # Parallel sweeps, for completeness.
-    s = bench_sweep.speedup(points=20, replications=200, repeats=1 if args.quick else 7)
+    sweep_reps = 50 if args.quick else 200  # the quick run checks the script, not the figure
+    s = bench_sweep.speedup(points=20, replications=sweep_reps, repeats=1 if args.quick else 7)
     c = bench_sweep.ceiling(replications=200 if args.quick else 1000, repeats=1 if args.quick else 7)
     say("## 6. Sweeps in parallel")
     say()
     say(
-        f"20 points x 200 replications of the baseline: {s['walls'][1]:.2f} s with 1 worker, "
+        f"20 points x {sweep_reps} replications of the baseline: {s['walls'][1]:.2f} s with 1 worker, "
         f"{s['walls'][2]:.2f} s with 2 (medians of {len(s['ratios'])}; libraries imported before the clock "
         f"starts). Runs made back to back give a median "
         f"speed-up of **{s['ratio']:.2f}x** ({min(s['ratios']):.2f} to {max(s['ratios']):.2f}; "
@@ -287,6 +294,7 @@ def main() -> None:
     say()
 
     # 7. Profile.
+    profiled = profile_engine.profile(replications=100 if args.quick else 500)
     say("## 7. Where the time goes")
     say()
     say(
@@ -297,7 +305,7 @@ def main() -> None:
     say()
     say("| share | seconds | calls | what |")
     say("|---:|---:|---:|---|")
-    for row in profile_engine.profile(replications=100 if args.quick else 500):
+    for row in profiled:
         say(f"| {row['share']:.1%} | {row['seconds']:.3f} | {row['calls']:,} | `{row['what']}` |")
     say()
 
@@ -341,14 +349,16 @@ def main() -> None:
     say()
 
     # 10. The dashboard.
-    say("## 10. The dashboard")
-    say()
     try:
         dash = bench_dashboard.timings(repeats=repeats, replications=100)
     except FileNotFoundError as exc:
+        say("## 10. The dashboard")
+        say()
         say(f"Not measured: {exc}.")
     else:
         first, update = (", ".join(f"{r[name]:.2f}" for r in dash["runs"]) for name in bench_dashboard.TARGETS)
+        say("## 10. The dashboard")
+        say()
         say(
             f"`python run.py dashboard` in headless Chromium, baseline at 100 replications, {len(dash['runs'])} "
             f"fresh start(s) (`benchmarks/bench_dashboard.py`): first answer **{dash['first_answer_seconds']:.2f} s** "
@@ -373,6 +383,7 @@ def main() -> None:
         f"{o['proven']:.2f} (plain read {o['plain']:.2f}) | {1e3 * (o['proven'] - o['plain']) / o['chunks']:.2f} ms |"
     )
     say()
+    print(f"({time.perf_counter() - started[0]:.0f} s in all)", file=sys.stderr)
     if not args.quick:
         RESULTS.write_text("\n".join(lines) + "\n")
         print(f"wrote {RESULTS}")
