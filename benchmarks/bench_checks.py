@@ -66,19 +66,26 @@ def open_seconds(chunks: int) -> dict:
         return {"chunks": len(files), "plain": t_plain, "proven": t_proven}
 
 
+def measure(points: int = 10_000, chunks: int = 400) -> dict:
+    """Both checks: ``designs`` as (levers, seconds, points) for a design without and with levers, and
+    ``open`` as :func:`open_seconds` returns it."""
+    designs = [(levers, *design_seconds(points, levers)) for levers in (False, True)]
+    return {"designs": designs, "open": open_seconds(chunks)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=10_000)
     parser.add_argument("--chunks", type=int, default=400)
     args = parser.parse_args()
     print(machine())
-    for levers in (False, True):
-        seconds, n = design_seconds(args.points, levers)
+    m = measure(args.points, args.chunks)
+    for levers, seconds, n in m["designs"]:
         print(
             f"design of {n:,} points{' (3 levers)' if levers else ''}: {seconds:.2f} s "
             f"({1e3 * seconds / n:.2f} ms per point)"
         )
-    o = open_seconds(args.chunks)
+    o = m["open"]
     print(
         f"open_sweep of {o['chunks']} chunks: {o['proven']:.2f} s proven, {o['plain']:.2f} s plain read "
         f"({1e3 * (o['proven'] - o['plain']) / o['chunks']:.2f} ms per chunk for the proof)"

@@ -30,28 +30,34 @@ CHROMIUM = Path("/usr/bin/chromium")
 TARGETS = {"first_answer_seconds": 5.0, "slider_update_seconds": 3.0}
 
 
+def timings(repeats: int = 3, replications: int = 100) -> dict:
+    """Each fresh start's two times (``runs``) and their medians, by name of :data:`TARGETS`."""
+    if not CHROMIUM.exists():
+        raise FileNotFoundError(f"{CHROMIUM} is missing (apt-get install chromium)")
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
+        for i in range(repeats):
+            work = Path(tmp) / f"run{i}"
+            work.mkdir()
+            runs.append(measure(CHROMIUM, work, replications=replications))
+    return {name: statistics.median(r[name] for r in runs) for name in TARGETS} | {"runs": runs}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--replications", type=int, default=100)
     args = parser.parse_args()
-    if not CHROMIUM.exists():
-        sys.exit(f"{CHROMIUM} is missing (apt-get install chromium)")
-    runs = []
-    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
-        for i in range(args.repeats):
-            work = Path(tmp) / f"run{i}"
-            work.mkdir()
-            runs.append(measure(CHROMIUM, work, replications=args.replications))
+    try:
+        m = timings(args.repeats, args.replications)
+    except FileNotFoundError as exc:
+        sys.exit(str(exc))
     print(f"machine: {machine()}")
     print(f"dashboard, baseline, {args.replications} replications, {args.repeats} fresh starts:")
-    summary = {}
     for name, target in TARGETS.items():
-        values = [r[name] for r in runs]
-        summary[name] = statistics.median(values)
-        shown = ", ".join(f"{v:.2f}" for v in values)
-        print(f"  {name.replace('_', ' ')}: median {summary[name]:.2f} s (runs {shown}; target <= {target:g} s)")
-    print(json.dumps({"replications": args.replications, **summary, "runs": runs}))
+        shown = ", ".join(f"{r[name]:.2f}" for r in m["runs"])
+        print(f"  {name.replace('_', ' ')}: median {m[name]:.2f} s (runs {shown}; target <= {target:g} s)")
+    print(json.dumps({"replications": args.replications, **m}))
 
 
 if __name__ == "__main__":

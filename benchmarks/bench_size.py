@@ -34,12 +34,15 @@ def measure(repeats: int = 3, extra: list[str] | None = None) -> dict:
         if proc.returncode != 0:
             sys.exit(f"run.py size failed ({proc.returncode}): {proc.stderr.strip()}")
         output = proc.stdout
-    answer = re.search(r"^(\S+ = [\d,.]+: P\(plan met\) = [\d.]+)", output, re.MULTILINE)
+    # The answer as the message says it: "... That means nurturing 21 prospects a month; the plan is then met in
+    # 90.3% of futures ..." (the wording of SizingResult.message).
+    found = re.search(r"nurturing ([\d,.]+) prospects a month; the plan is then met in ([\d.]+%)", output)
+    answer = f"nurture {found.group(1)} a month, P(plan met) {found.group(2)}" if found else None
     tried = re.search(r"\((\d+) values tried", output)
     return {
         "seconds": statistics.median(times),
         "runs": times,
-        "answer": answer.group(1) if answer else "(not found in the output)",
+        "answer": answer or "(not found in the output)",
         "tried": int(tried.group(1)) if tried else None,
         "command": command,
     }

@@ -14,6 +14,15 @@
 6. The speed-up of a sweep with 2 workers (target: at least 1.7x), beside
    what two cores allow for two independent simulations.
 7. Where the engine's time goes (cProfile).
+8. The time of ``calibrate`` on a large export (bench_calibrate.py; target: under 30 s).
+9. The time of ``run.py optimize`` over every catalogue lever, and what it finds
+   (bench_optimize.py; target: under 5 minutes).
+10. The dashboard's first answer and slider update in headless Chromium
+    (bench_dashboard.py; targets: within 5 s and 3 s).
+11. What the reliability checks cost: validating sweep points, proving sweep chunks (bench_checks.py).
+
+``--quick`` runs every section on small sizes (a smoke test of the scripts, about 3 minutes on two
+cores) and leaves results.md alone.
 
 Every time is the median of several runs; memory is the peak resident set of
 a fresh process running only that workload.
@@ -33,9 +42,19 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import simulator as sim
-from benchmarks import bench_simulate, bench_size, bench_sweep, profile_engine
+from benchmarks import (
+    bench_calibrate,
+    bench_checks,
+    bench_dashboard,
+    bench_optimize,
+    bench_simulate,
+    bench_size,
+    bench_sweep,
+    profile_engine,
+)
 from benchmarks.common import BASELINE, ROOT, machine, run_child
 from benchmarks.reference.model import throughput as reference_throughput
+from simulator.formatting import money
 
 RESULTS = ROOT / "benchmarks" / "results.md"
 
@@ -154,8 +173,13 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 1 if args.quick else 3
     lines: list[str] = []
+    started = [time.perf_counter()]
 
     def say(text: str = "") -> None:
+        if text.startswith("## "):  # each section measures, then writes: the time since the last heading is its own
+            now = time.perf_counter()
+            print(f"({now - started[-1]:.0f} s) {text[3:]}", file=sys.stderr, flush=True)
+            started.append(now)
         print(text, flush=True)
         lines.append(text)
 
@@ -192,11 +216,12 @@ def main() -> None:
     say()
 
     # 3. Scaling.
+    grown = scaling(repeats, 100 if args.quick else 500)
     say("## 3. How run time grows")
     say()
     say("| size varied | sizes | seconds (median) | fitted exponent |")
     say("|---|---|---|---:|")
-    for row in scaling(repeats, 100 if args.quick else 500):
+    for row in grown:
         say(
             f"| {row['what']} | {', '.join(f'{s:,}' for s in row['sizes'])} | "
             f"{', '.join(f'{s:.2f}' for s in row['seconds'])} | {row['exponent']:.2f} |"
@@ -246,12 +271,13 @@ def main() -> None:
     say()
 
     # Parallel sweeps, for completeness.
-    s = bench_sweep.speedup(points=20, replications=200, repeats=1 if args.quick else 7)
+    sweep_reps = 50 if args.quick else 200  # the quick run checks the script, not the figure
+    s = bench_sweep.speedup(points=20, replications=sweep_reps, repeats=1 if args.quick else 7)
     c = bench_sweep.ceiling(replications=200 if args.quick else 1000, repeats=1 if args.quick else 7)
     say("## 6. Sweeps in parallel")
     say()
     say(
-        f"20 points x 200 replications of the baseline: {s['walls'][1]:.2f} s with 1 worker, "
+        f"20 points x {sweep_reps} replications of the baseline: {s['walls'][1]:.2f} s with 1 worker, "
         f"{s['walls'][2]:.2f} s with 2 (medians of {len(s['ratios'])}; libraries imported before the clock "
         f"starts). Runs made back to back give a median "
         f"speed-up of **{s['ratio']:.2f}x** ({min(s['ratios']):.2f} to {max(s['ratios']):.2f}; "
@@ -268,6 +294,7 @@ def main() -> None:
     say()
 
     # 7. Profile.
+    profiled = profile_engine.profile(replications=100 if args.quick else 500)
     say("## 7. Where the time goes")
     say()
     say(
@@ -278,9 +305,85 @@ def main() -> None:
     say()
     say("| share | seconds | calls | what |")
     say("|---:|---:|---:|---|")
-    for row in profile_engine.profile(replications=100 if args.quick else 500):
+    for row in profiled:
         say(f"| {row['share']:.1%} | {row['seconds']:.3f} | {row['calls']:,} | `{row['what']}` |")
     say()
+
+    # 8. Calibration.
+    scale = 0.1 if args.quick else 1.0
+    cal = bench_calibrate.measure(repeats=repeats, scale=scale)
+    rows = ", ".join(f"{v:,} {k} rows" for k, v in cal["sizes"].items())
+    say("## 8. Calibration")
+    say()
+    say(
+        f"`calibrate` on a synthetic export of {cal['partners']:,} partners over {cal['months']} months ({rows}; "
+        f"`benchmarks/bench_calibrate.py{' --scale 0.1' if args.quick else ''}`), in one process: "
+        f"**{cal['seconds']:.1f} s** wall, {cal['cpu']:.1f} s CPU (median of {len(cal['runs'])}; "
+        f"{cal['keys']} keys fitted; target: under {bench_calibrate.TARGET_SECONDS:.0f} s on one core)."
+    )
+    say()
+
+    # 9. The optimiser.
+    trials, opt_reps = (8, 20) if args.quick else (200, 200)
+    opt = bench_optimize.measure(trials=trials, replications=opt_reps, budget=1_500_000, workers=2)
+    summary = opt["summary"]
+    say("## 9. The optimiser")
+    say()
+    say(
+        f"`python run.py optimize scenarios/baseline.yaml --levers all --budget 1500000 --trials {trials} "
+        f"-r {opt_reps} --workers 2` (`benchmarks/bench_optimize.py`, a fresh process): "
+        f"**{opt['seconds']:.1f} s** wall, the search {summary['settings']['seconds']:.1f} s of it "
+        f"(target: under {bench_optimize.TARGET_SECONDS / 60:.0f} minutes at 200 trials x 200 replications)."
+    )
+    win = summary["winner"]
+    if win is None:
+        say(f"No winner: {summary['message']}")
+    else:
+        d, cur = win["differences"]["contribution_total"], summary["currency"]
+        say(
+            f"Best program: {win['candidate']}; contribution over the horizon {money(d['mean'], cur)} against the "
+            f"scenario's own program (90% interval {money(d['low'], cur)} to {money(d['high'], cur)}, "
+            f"{summary['reevaluation']['replications']} fresh replications), program cost "
+            f"{money(win['program_cost_mean'], cur)} for a budget of {summary['budget']['text']}."
+        )
+    say()
+
+    # 10. The dashboard.
+    try:
+        dash = bench_dashboard.timings(repeats=repeats, replications=100)
+    except FileNotFoundError as exc:
+        say("## 10. The dashboard")
+        say()
+        say(f"Not measured: {exc}.")
+    else:
+        first, update = (", ".join(f"{r[name]:.2f}" for r in dash["runs"]) for name in bench_dashboard.TARGETS)
+        say("## 10. The dashboard")
+        say()
+        say(
+            f"`python run.py dashboard` in headless Chromium, baseline at 100 replications, {len(dash['runs'])} "
+            f"fresh start(s) (`benchmarks/bench_dashboard.py`): first answer **{dash['first_answer_seconds']:.2f} s** "
+            f"({first}; target: within 5 s), a slider change to the updated answer "
+            f"**{dash['slider_update_seconds']:.2f} s** ({update}; target: within 3 s)."
+        )
+    say()
+
+    # 11. Reliability checks.
+    points, chunks = (400, 40) if args.quick else (10_000, 400)
+    checks = bench_checks.measure(points=points, chunks=chunks)
+    say("## 11. What the reliability checks cost")
+    say()
+    say("| check | size | seconds | per item |")
+    say("|---|---:|---:|---:|")
+    for levers, seconds, n in checks["designs"]:
+        what = "validating every point of a grid design" + (" (3 levers)" if levers else " (baseline)")
+        say(f"| {what} | {n:,} points | {seconds:.2f} | {1e3 * seconds / n:.2f} ms |")
+    o = checks["open"]
+    say(
+        f"| `open_sweep` proving every chunk (sha256, point, replications) | {o['chunks']:,} chunks | "
+        f"{o['proven']:.2f} (plain read {o['plain']:.2f}) | {1e3 * (o['proven'] - o['plain']) / o['chunks']:.2f} ms |"
+    )
+    say()
+    print(f"({time.perf_counter() - started[0]:.0f} s in all)", file=sys.stderr)
     if not args.quick:
         RESULTS.write_text("\n".join(lines) + "\n")
         print(f"wrote {RESULTS}")

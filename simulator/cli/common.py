@@ -111,6 +111,17 @@ def add_executor_args(
     )
 
 
+def add_progress_arg(parser: argparse.ArgumentParser) -> None:
+    """--no-progress: no progress bar (it shows on stderr only when stderr is a terminal anyway)."""
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def progress_shown(args: argparse.Namespace) -> bool | None:
+    """The ``show`` of :func:`simulator.progress.display` for a command: never with --no-progress, else on
+    a terminal."""
+    return False if args.no_progress else None
+
+
 def add_set_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--set",

@@ -31,6 +31,7 @@ from ..formatting import (
 from ..planning import DEFAULT_MAX_REPLICATIONS, DEFAULT_REPLICATIONS, capacity, compare, scorecard, size_recruitment
 from ..planning.compare import CompareResult
 from ..planning.sizing import SizingResult
+from ..progress import display
 from ..reports.exports import Deliverables
 from ..reports.tables import write_csv
 from ..scenario import apply_assignments
@@ -38,6 +39,7 @@ from ..vocabulary import better
 from .common import (
     add_executor_args,
     add_export_args,
+    add_progress_arg,
     add_replication_args,
     add_scenario_args,
     add_set_arg,
@@ -47,6 +49,7 @@ from .common import (
     load,
     output_folder,
     positive_int,
+    progress_shown,
     write_exports,
 )
 
@@ -88,6 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_executor_args(s)
     add_export_args(s)
+    add_progress_arg(s)
     s.set_defaults(handler=run_size)
 
     c = sub.add_parser(
@@ -110,6 +114,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_replication_args(c)
     c.add_argument("--out", "-o", metavar="DIR", help="also write differences.csv and changes.csv here")
     add_export_args(c)
+    add_progress_arg(c)
     c.set_defaults(handler=run_compare)
 
     k = sub.add_parser(
@@ -251,19 +256,20 @@ def run_size(args: argparse.Namespace) -> int:
     scenario = load(args)
     target, conf = parse_amount(args.target), parse_probability(args.confidence)
     check_exports(args)
-    result = size_recruitment(
-        scenario,
-        target=target,
-        confidence=conf,
-        year=args.year,
-        decision=args.decision,
-        replications=args.replications,
-        seed=args.seed,
-        workers=args.workers,
-        dask=args.dask,
-        tolerance=args.tolerance,
-        max_replications=args.max_replications,
-    )
+    with display(progress_shown(args)):
+        result = size_recruitment(
+            scenario,
+            target=target,
+            confidence=conf,
+            year=args.year,
+            decision=args.decision,
+            replications=args.replications,
+            seed=args.seed,
+            workers=args.workers,
+            dask=args.dask,
+            tolerance=args.tolerance,
+            max_replications=args.max_replications,
+        )
     console.print(_curve_table(result))
     console.print(result.message, style="bold" if result.reachable else "bold red")
     if result.reachable or result.decision == "recruitment.nurture_per_month":
@@ -341,7 +347,8 @@ def run_compare(args: argparse.Namespace) -> int:
         b_name = b.name
     folder = output_folder(args.out, args.scenario) if args.out else None
     check_exports(args)
-    result = compare(a, b, replications=args.replications, seed=args.seed, partners=bool(args.charts or args.xlsx))
+    with display(progress_shown(args)):
+        result = compare(a, b, replications=args.replications, seed=args.seed, partners=bool(args.charts or args.xlsx))
     cur = a.currency
 
     changes = Table(title=f"What changed from A ({a.name}) to B ({b_name})", title_justify="left")

@@ -6,16 +6,19 @@ import argparse
 from pathlib import Path
 
 from ..planning import DEFAULT_REPLICATIONS
+from ..progress import display
 from ..reports.exports import Deliverables
 from ..reports.html import HEADLINE_LABELS, build_report
 from .common import (
     add_export_args,
+    add_progress_arg,
     add_scenario_args,
     add_workers_arg,
     check_exports,
     console,
     load,
     positive_int,
+    progress_shown,
     write_exports,
 )
 
@@ -42,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_workers_arg(p, "processes for --size")
     p.add_argument("--out", "-o", metavar="FILE", help="output file (default results/<scenario name>-report.html)")
     add_export_args(p)
+    add_progress_arg(p)
     p.set_defaults(handler=run_report)
 
 
@@ -57,16 +61,17 @@ def run_report(args: argparse.Namespace) -> int:
 
         read_result(args.optimize)  # a folder without results is refused before the run
     out.parent.mkdir(parents=True, exist_ok=True)  # an unusable --out fails now, not after the run
-    report = build_report(
-        scenario,
-        compare_with=other,
-        size=args.size,
-        replications=args.replications,
-        seed=args.seed,
-        workers=args.workers,
-        size_replications=args.size_replications,
-        optimization=args.optimize,
-    )
+    with display(progress_shown(args)):
+        report = build_report(
+            scenario,
+            compare_with=other,
+            size=args.size,
+            replications=args.replications,
+            seed=args.seed,
+            workers=args.workers,
+            size_replications=args.size_replications,
+            optimization=args.optimize,
+        )
     path = report.write(out)
     console.print(f"{scenario.name}: " + "; ".join(f"{HEADLINE_LABELS[k]}: {v}" for k, v in report.headline.items()))
     console.print(f"wrote {path}")

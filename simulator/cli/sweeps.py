@@ -15,7 +15,16 @@ from ..scenario import Scenario
 from ..sweeps import make_design, sensitivity, summarize_sweep, sweep
 from ..sweeps.design import parse_grid, parse_ranges
 from ..vocabulary import kind as figure_kind
-from .common import add_executor_args, add_scenario_args, console, fmt, load, positive_int
+from .common import (
+    add_executor_args,
+    add_progress_arg,
+    add_scenario_args,
+    console,
+    fmt,
+    load,
+    positive_int,
+    progress_shown,
+)
 
 SHOW_POINTS = 20
 
@@ -23,7 +32,7 @@ SHOW_POINTS = 20
 def _add_execution_args(p: argparse.ArgumentParser) -> None:
     add_executor_args(p)
     p.add_argument("--resume", action="store_true", help="finish an interrupted run in the same --out folder")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_arg(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -114,7 +123,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         resume=args.resume,
         monthly=args.monthly,
         chunk_size=args.chunk_size,
-        progress=False if args.no_progress else None,
+        progress=progress_shown(args),
     )
     run = table.attrs["run"]
     rate = run["ran"] / run["seconds"] if run["seconds"] > 0 else float("nan")
@@ -176,7 +185,7 @@ def run_sensitivity_command(args: argparse.Namespace) -> int:
         dask=args.dask,
         out=out / "runs",
         resume=args.resume,
-        progress=False if args.no_progress else None,
+        progress=progress_shown(args),
     )
     table = Table(
         title=f"Sensitivity of {figure_label(args.kpi, scenario.currency)} ({args.method}, "

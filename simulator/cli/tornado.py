@@ -8,7 +8,7 @@ from rich.table import Table
 
 from ..formatting import change, figure, figure_label
 from ..planning.tornado import DEFAULT_KEYS, tornado
-from .common import add_executor_args, add_scenario_args, console, load, output_folder
+from .common import add_executor_args, add_progress_arg, add_scenario_args, console, load, output_folder, progress_shown
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--spread", type=float, default=0.25, help="swing of keys without an uncertainty range (0.25)")
     p.add_argument("--out", "-o", metavar="DIR", help="also write tornado.csv and tornado.png here")
     add_executor_args(p)
+    add_progress_arg(p)
     p.set_defaults(handler=run_tornado)
 
 
@@ -39,6 +40,7 @@ def run_tornado(args: argparse.Namespace) -> int:
         spread=args.spread,
         workers=args.workers,
         dask=args.dask,
+        progress=progress_shown(args),
     )
     cur, kpi = scenario.currency, args.kpi
     table = Table(

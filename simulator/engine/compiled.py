@@ -61,13 +61,19 @@ _MM = MAX_MOVES
 
 
 @njit(inline="always")
-def _uniform(key, month, purpose, index):
-    return _unit(_mix(key ^ _mix(_counter(purpose, month, np.uint64(index)))))
+def _scrambled(month, purpose, index):
+    """``mix(counter)``: the half of a number's hash that every replication shares (tabled per block)."""
+    return _mix(_counter(purpose, month, np.uint64(index)))
 
 
 @njit(inline="always")
-def _normal(key, month, purpose, index):
-    p = _open_unit(_mix(key ^ _mix(_counter(purpose, month, np.uint64(index)))))
+def _uniform(key, scrambled):
+    return _unit(_mix(key ^ scrambled))
+
+
+@njit(inline="always")
+def _normal(key, scrambled):
+    p = _open_unit(_mix(key ^ scrambled))
     if p < _P_LOW:
         return _tail(math.sqrt(-2.0 * math.log(p)))
     if p > 1.0 - _P_LOW:
@@ -93,11 +99,18 @@ def draw_market(
     P = channel_segment.shape[0]
     n = prospect_segment.shape[0]
     listed = listed_std.shape[0] > 0
+    channel_counter = np.empty(P, np.uint64)
+    for j in range(P):
+        channel_counter[j] = _scrambled(0, _CHANNEL_POTENTIAL, j)
+    prospect_counter = np.empty((n, 2), np.uint64)
+    for i in range(n):
+        prospect_counter[i, 0] = _scrambled(0, _PROSPECT_POTENTIAL, i)
+        prospect_counter[i, 1] = _scrambled(0, _FIT_NOISE, i)
     for r in prange(R):
         key = keys[r]
         for j in range(P):
             g = channel_segment[j]
-            z = _normal(key, 0, _CHANNEL_POTENTIAL, j)
+            z = _normal(key, channel_counter[j])
             segment[r, j] = g
             potential[r, j] = math.exp(mu[r, g] + sigma[r, g] * z)
             fit_score[r, j] = np.nan
@@ -108,8 +121,8 @@ def draw_market(
         logpot = np.empty(n)
         for i in range(n):
             g = prospect_segment[i]
-            z = _normal(key, 0, _PROSPECT_POTENTIAL, i)
-            noise = _normal(key, 0, _FIT_NOISE, i)
+            z = _normal(key, prospect_counter[i, 0])
+            noise = _normal(key, prospect_counter[i, 1])
             if listed:
                 fit[i] = listed_std[i, 0]
                 logpot[i] = mu[r, g] + sigma[r, g] * (a * listed_std[i, 1] + rest * z)
@@ -221,6 +234,11 @@ def run_months(
     elastic = size_factor.shape[0] > 0
     varies = cum.shape[1] > 1  # parameter uncertainty: one table per replication
     grows_per_rep = drift.shape[0] > 1
+    counters = np.empty((last_month - first_month + 1, width, 2), np.uint64)
+    for m in range(first_month, last_month + 1):
+        for c in range(width):
+            counters[m - first_month, c, 0] = _scrambled(m, _TRANSITION, c)
+            counters[m - first_month, c, 1] = _scrambled(m, _GROWTH, c)
     for r in prange(R):
         key = keys[r]
         rp = np.int64(r) if varies else np.int64(0)
@@ -256,7 +274,7 @@ def run_months(
                 if s == _PROSPECT or s > _DORMANT:
                     continue
                 g = segment[r, c]
-                u = _uniform(key, m, _TRANSITION, c)
+                u = _uniform(key, counters[t, c, 0])
                 if elastic and s == _NURTURING:
                     mult = win_multiplier[t, g] * size_factor[r, c]
                     win = 1.0 - (1.0 - win_share[r]) ** mult
@@ -267,7 +285,7 @@ def run_months(
                     threshold = cum[t, rp, s, g, _MM - 1]
                 random_move = u < threshold
                 if drift[rg, t, s, g] != 0.0 or sd[rg, t, s, g] != 0.0:
-                    z = _normal(key, m, _GROWTH, c)
+                    z = _normal(key, counters[t, c, 1])
                     run_rate[r, c] *= math.exp(drift[rg, t, s, g] + sd[rg, t, s, g] * z)
                 if not random_move and deadline[r, c] != m:
                     continue

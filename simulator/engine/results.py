@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import ChannelError
 from ..lifecycle.program import compile_program
+from ..progress import phase
 from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
 from ..stats import band_row
@@ -196,12 +197,14 @@ def simulate(
     check_result_memory(scn, reps.size, partners)
     monthly, scorecards, levers, kpis = [], [], [], []
     resolve_engine(engine)  # refused before any work
-    for kernel in run_blocks(scn, seed, reps, concentration=concentration, engine=engine):
-        monthly.append(monthly_frame(kernel))
-        levers.append(lever_cost_frame(kernel))
-        kpis.append(kpi_table(kernel.replications, kernel.record, scn))
-        if partners:
-            scorecards.append(partner_frame(kernel))
+    with phase("simulate", total=reps.size) as shown:
+        for kernel in run_blocks(scn, seed, reps, concentration=concentration, engine=engine):
+            shown.advance(kernel.R)  # a block at a time: the compiled kernel runs a block's months in one call
+            monthly.append(monthly_frame(kernel))
+            levers.append(lever_cost_frame(kernel))
+            kpis.append(kpi_table(kernel.replications, kernel.record, scn))
+            if partners:
+                scorecards.append(partner_frame(kernel))
     return SimulationResult(
         scenario=scn,
         seed=seed,

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.results import SimulationResult, simulate
+from ..progress import phase
 from ..scenario.loading import ScenarioLike
 from ..scenario.schema import Scenario
 from ..validation import CONFIDENCE, FLAG, REPLICATIONS, SEED, Whole, validate_arguments
@@ -123,7 +124,8 @@ def capacity(
     has_plan = target is not None or year is not None or scn.plan.revenue_target is not None
     goal, yearly = plan_goal(scn, target, year, "capacity") if has_plan else (None, None)
     conf = check_confidence(confidence, scn)
-    result = simulate(scn, replications=replications, seed=seed, partners=partners)
+    with phase("capacity", total=len(replications)):
+        result = simulate(scn, replications=replications, seed=seed, partners=partners)
 
     m = result.monthly
     H = scn.horizon_months

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.results import SimulationResult, simulate
+from ..progress import phase
 from ..scenario.loading import ScenarioLike
 from ..scenario.schema import Scenario, flat_keys
 from ..validation import FLAG, REPLICATIONS, SEED, validate_arguments
@@ -119,8 +120,9 @@ def compare(
     """
     scn_a = as_scenario(a, uncertainty=uncertainty)
     scn_b = as_scenario(scn_a if b is None else b, overrides, uncertainty)
-    res_a = simulate(scn_a, replications=replications, seed=seed, partners=partners)
-    res_b = simulate(scn_b, replications=replications, seed=seed, partners=partners)
+    with phase("compare A and B", total=2 * len(replications)):
+        res_a = simulate(scn_a, replications=replications, seed=seed, partners=partners)
+        res_b = simulate(scn_b, replications=replications, seed=seed, partners=partners)
     ka, kb = res_a.kpis.set_index("replication"), res_b.kpis.set_index("replication")
     figures = [f for f in ka.columns if f in kb.columns and VOCABULARY.get(f, "kpis") is not None]
     va = ka[figures].astype(np.float64)

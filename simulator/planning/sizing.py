@@ -40,6 +40,8 @@ from ..engine.results import run_blocks
 from ..errors import ChannelError
 from ..formatting import decision_value, key_words, money, quantity, share, value_text
 from ..lifecycle.states import EARNING
+from ..progress import current as current_progress
+from ..progress import phase
 from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
 from ..stats import band_row, wilson_interval
@@ -181,6 +183,7 @@ class _Evaluator:
             self.workers,
             parts.__setitem__,
             describe=lambda i: f"{self.decision.key} = {value:g}, replications {chunks[i][0]}-{chunks[i][-1]}",
+            runs=lambda i: chunks[i].size,
         )
         return {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
 
@@ -196,6 +199,7 @@ class _Evaluator:
                 raise ChannelError(f"sizing tried {MAX_EVALUATIONS} values without settling; raise the tolerance")
             data = self._run(value, self.reps)
             self.cache[value] = Evaluation(value, len(self.cache) + 1, data, self.target, self.goal)
+            current_progress().say(f"{len(self.cache)} values tried")
         return self.cache[value]
 
     def add_replications(self, count: int) -> None:
@@ -410,7 +414,8 @@ def size_recruitment(
     reps = replications
     budget = max(int(max_replications), reps.size)
     # No more processes than chunks of replications (a small run is not worth a pool).
-    with Workers(workers, dask, tasks=max(1, reps.size // 16)) as pool:
+    # How many values the search tries is found as it goes: the progress line counts runs, without a total.
+    with Workers(workers, dask, tasks=max(1, reps.size // 16)) as pool, phase("size", total=None):
         evaluate = _Evaluator(scn, dec, seed, reps, goal, pool)
         evaluate.goal = yearly
         found = _bracket_and_bisect(evaluate, dec, conf)

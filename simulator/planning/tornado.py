@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ChannelError, did_you_mean
+from ..progress import display, phase
 from ..scenario.keys import dotted_key
 from ..scenario.loading import ScenarioLike
 from ..scenario.schema import Scenario, flat_keys
@@ -128,7 +129,8 @@ def tornado(
     for r in rows:
         points += [{r["key"]: _typed(base, r["key"], r["low"])}, {r["key"]: _typed(base, r["key"], r["high"])}]
     design = SweepDesign.from_points(base, _as_frame(points, [r["key"] for r in rows], base), replications, seed)
-    table = sweep(design, workers=workers, dask=dask, progress=progress)
+    with display(progress), phase("tornado", total=len(points) * int(replications)):
+        table = sweep(design, workers=workers, dask=dask, progress=progress)
     means = table.groupby("point")[kpi].mean().to_numpy(np.float64)
     out = pd.DataFrame(rows)
     out["figure_base"] = means[0]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import pandas as pd
 from ..engine.parallel import default_workers
 from ..engine.population import Layout
 from ..errors import ChannelError
+from ..progress import display
 from ..scenario.loading import ScenarioLike
 from ..stats import QUANTILES, wilson_interval
 from ..validation import FLAG, WORKERS, Whole, validate_arguments
@@ -92,7 +91,9 @@ def sweep(
     read); ``resume=True`` finishes an interrupted sweep in the same folder. ``workers`` local processes
     (default: all cores; 1 runs here) or ``dask="local"`` / a scheduler
     address. The table's ``attrs`` hold the folder, the varied keys and run
-    statistics; :func:`summarize_sweep` condenses it per point.
+    statistics; :func:`summarize_sweep` condenses it per point. ``progress`` shows a bar on stderr
+    (None: when stderr is a terminal; see :mod:`simulator.progress`); ``on_chunk(done, total)`` is
+    called as each chunk is written.
     """
     design = make_design(
         scenario, grid=grid, lhs=lhs, sobol=sobol, csv=csv, points=points, replications=replications, seed=seed
@@ -111,20 +112,12 @@ def sweep(
     size = chunk_size if chunk_size is not None else default_chunk_size(design, hint)
     if isinstance(size, bool) or int(size) < 1:
         raise ChannelError(f"--chunk-size {size}: must be >= 1")
-    show = sys.stderr.isatty() if progress is None else progress
     left, proven = _chunks_left(folder, design, int(size), resume)  # never more workers than chunks left
     # The executor first: an unusable --dask address fails before anything is written.
-    with Workers(workers, dask, tasks=left) as pool, _ProgressBar() if show else nullcontext() as bar:
+    with Workers(workers, dask, tasks=left) as pool, display(progress):
         store, size = SweepStore.prepare(folder, design, int(size), monthly, resume)
         finished = store.finished(check=True) if proven is None else proven
-
-        def report(done: int, total: int) -> None:
-            if bar is not None:
-                bar.update(done, total)
-            if on_chunk is not None:
-                on_chunk(done, total)
-
-        stats = run_sweep(design, store, size, pool, monthly, report, finished)
+        stats = run_sweep(design, store, size, pool, monthly, on_chunk, finished)
         stats["workers"] = pool.description
     table = open_sweep(folder)
     table.attrs["run"] = stats
@@ -220,39 +213,3 @@ def summarize_sweep(
         low, high = wilson_interval(k.to_numpy(), n.to_numpy(), confidence)
         out["p_plan_met_low"], out["p_plan_met_high"] = low, high
     return out
-
-
-class _ProgressBar:
-    """A rich progress bar on stderr: chunks done, rate, time left."""
-
-    def __enter__(self) -> _ProgressBar:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._bar = Progress(
-            TextColumn("chunks"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TextColumn("left"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-        )
-        self._task = None
-        return self
-
-    def update(self, done: int, total: int) -> None:
-        import time
-
-        if self._task is None:
-            # Start drawing only once the first chunks are submitted (workers already forked).
-            self._bar.start()
-            self._task = self._bar.add_task("sweep", total=total, completed=done, rate="", start=True)
-            self._first, self._t0 = done, time.perf_counter()
-            return
-        elapsed = time.perf_counter() - self._t0
-        rate = (done - self._first) / elapsed if elapsed > 0 else 0.0
-        self._bar.update(self._task, completed=done, total=total, rate=f"{rate:.2f} chunks/s")
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()

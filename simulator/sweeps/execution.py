@@ -16,6 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from .. import progress
 from ..errors import ChannelError
 from .executors import Workers
 
@@ -53,12 +54,15 @@ def execute(
     on_result: Callable[[int, Any], None],
     describe: Callable[[int], str] = lambda i: f"task {i}",
     keep_note: str = "",
+    runs: Callable[[int], int] = lambda i: 1,
 ) -> int:
     """Run ``fn(task)`` for every task on ``workers``; call ``on_result(index, result)`` as each finishes.
 
     Results arrive in completion order, not task order: callers key them by index. Returns how many
     times a task was retried after its worker died. ``describe(i)`` names task ``i`` in messages;
-    ``keep_note`` says what survives a failure (for example "finished chunks are kept").
+    ``keep_note`` says what survives a failure (for example "finished chunks are kept"). Each finished
+    task advances the open progress phase by ``runs(i)`` (its model runs); a task run in this process
+    counts nothing itself, so no run is counted twice.
     """
     queue = deque(range(len(tasks)))
     attempts: Counter[int] = Counter()
@@ -93,7 +97,8 @@ def execute(
             while queue and len(in_flight) < window:
                 i = queue.popleft()
                 try:
-                    future = workers.executor.submit(fn, tasks[i])
+                    with progress.muted():  # a serial executor runs the task here, at submit
+                        future = workers.executor.submit(fn, tasks[i])
                 except BrokenProcessPool as exc:  # the pool broke since the last wait
                     queue.appendleft(i)
                     pool_broke(exc)
@@ -114,6 +119,7 @@ def execute(
                     continue
                 on_result(i, result)
                 finished += 1
+                progress.current().advance(runs(i))
             if broken is not None:
                 pool_broke(broken)
     finally:

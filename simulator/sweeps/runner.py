@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from ..engine.results import simulate
+from ..progress import phase
 from ..scenario import load_scenario
 from .design import SweepDesign, point_scenario
 from .execution import ExecutionError, LazyTasks, execute
@@ -106,14 +107,17 @@ def run_sweep(
 
     if on_chunk is not None:
         on_chunk(done, total)
-    retried = execute(
-        run_chunk,
-        LazyTasks(len(todo), lambda i: chunk_task(design, todo[i], monthly)),
-        workers,
-        write,
-        describe=lambda i: f"point {todo[i].point}, replications {todo[i].first}-{todo[i].stop - 1}",
-        keep_note="finished chunks are kept (rerun with --resume)",
-    )
+    runs = len(design.points) * design.replications
+    with phase("sweep", total=runs, done=runs - sum(c.stop - c.first for c in todo)):
+        retried = execute(
+            run_chunk,
+            LazyTasks(len(todo), lambda i: chunk_task(design, todo[i], monthly)),
+            workers,
+            write,
+            describe=lambda i: f"point {todo[i].point}, replications {todo[i].first}-{todo[i].stop - 1}",
+            keep_note="finished chunks are kept (rerun with --resume)",
+            runs=lambda i: todo[i].stop - todo[i].first,
+        )
     return {
         "chunks": total,
         "resumed": already,
