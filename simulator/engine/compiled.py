@@ -180,7 +180,8 @@ def fit_order(fit, reach):
 
 @njit(inline="always")
 def _thresholds(h, cum):
-    """One row of :func:`simulator.engine.transitions.thresholds`: cumulative move probabilities of hazards ``h``."""
+    """One row of :func:`simulator.engine.transitions.thresholds`: cumulative move probabilities of hazards ``h``
+    into ``cum`` (which holds the running shares first)."""
     n = h.shape[0]
     infinite = 0
     total = 0.0
@@ -191,7 +192,7 @@ def _thresholds(h, cum):
             total += h[k]
     leave = 1.0 if infinite > 0 else -math.expm1(-total)
     cs = 0.0
-    shares = np.empty(n)
+    shares = cum
     for k in range(n):
         if infinite > 0:
             share = (1.0 if math.isinf(h[k]) else 0.0) / max(infinite, 1)

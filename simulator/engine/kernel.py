@@ -147,9 +147,9 @@ class ChannelKernel:
         prospects_per_seg = np.bincount(lay.prospect_segment, minlength=G)
         self.counts[:, State.PROSPECT, :] += prospects_per_seg
 
-        # Buffers reused every month.
-        self._u = np.zeros((R, W), np.float64)
-        self._z = np.zeros((R, W), np.float64)
+        if self.engine == "numpy":  # buffers the numpy kernel reuses every month
+            self._u = np.zeros((R, W), np.float64)
+            self._z = np.zeros((R, W), np.float64)
         # Revenue of the last 12 months, in float64 so trailing figures add up to the cent.
         self._ring = np.zeros((12, R, W), np.float64)
         self._run_rate_year_ago: np.ndarray | None = None
@@ -170,8 +170,10 @@ class ChannelKernel:
             self._run_rate_year_ago = self.pop.run_rate.copy()
         if self.engine == "compiled":
             # the month a company last earned: its trailing revenue is summed only within 12 months of it
-            self._last_earned = np.where(self._ring.any(axis=0), 0, -(1 << 20)).astype(np.int32)
-            self._trailing = self._ring.sum(axis=0)  # trailing-12-month revenue per company, kept as a running sum
+            self._last_earned = np.full((R, W), -(1 << 20), np.int32)
+            self._last_earned[:, :K][self._ring[:, :, :K].any(axis=0)] = 0
+            self._trailing = np.zeros((R, W))  # trailing-12-month revenue per company, kept as a running sum
+            self._trailing[:, :K] = self._ring[:, :, :K].sum(axis=0)
             # members of the concentration measures by trailing revenue, largest first (kept from month to month)
             self._ranked = np.zeros((R, W), np.int64)
             self._n_ranked = np.zeros(R, np.int64)
@@ -376,7 +378,7 @@ class ChannelKernel:
         rows = self.R if params.uncertain else 1
         no_peers = np.zeros(rows)
         hazards = np.stack([month_hazards(params, sched, m, no_peers) for m in range(first, last + 1)])
-        per_row = lambda key: np.ascontiguousarray(  # noqa: E731
+        per_row = lambda key: np.array(  # noqa: E731 - a writable copy: numba types read-only arrays apart
             np.broadcast_to(np.asarray(key, np.float64).reshape(-1), (rows,))
         )
         months = slice(first, last + 1)

@@ -193,7 +193,7 @@ def _draw_market_compiled(
     from .compiled import draw_market
 
     N, G = lay.companies, mu.shape[1]
-    per_rep = lambda x, shape: np.ascontiguousarray(np.broadcast_to(np.asarray(x, np.float64), shape))  # noqa: E731
+    per_rep = lambda x, shape: np.array(np.broadcast_to(np.asarray(x, np.float64), shape))  # noqa: E731 - writable
     if listed is None:
         listed_std = np.empty((0, 2))
     else:  # column 0: the score; column 1: the score standardised over the list (potential_given_score's f_std)
