@@ -46,6 +46,7 @@ def measure_side_by_side(
     scn = sim.load_scenario(scenario)
     os.environ.pop("CHANNEL_SIM_ENGINE", None)
     times: dict[str, list[float]] = {label: [] for label, _, _ in setups}
+    before = compiled.numba.get_num_threads()
     try:
         for _, engine, threads in setups:  # warm-up: imports, the compiled kernel's cache, thread pool
             compiled.set_threads(min(threads, compiled.numba.config.NUMBA_NUM_THREADS))
@@ -57,7 +58,7 @@ def measure_side_by_side(
                 sim.simulate(scn, replications=replications, seed=i, partners=False, engine=engine)
                 times[label].append(time.perf_counter() - t0)
     finally:
-        compiled.set_threads()
+        compiled.set_threads(before)
     company_months = scn.companies * scn.horizon_months * replications
     out = {}
     for label, runs in times.items():

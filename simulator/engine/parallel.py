@@ -43,6 +43,7 @@ def exit_with_parent(driver: int | None = None) -> None:
     """
     parent = os.getppid()
     set_parent_death_signal()
+    one_thread_each()
     born = _started_at(driver) if driver is not None and driver != parent else None
     if os.getppid() != parent or parent == 1 or born == 0.0:  # gone before the signal was set
         os._exit(1)
@@ -67,6 +68,16 @@ def _started_at(pid: int) -> float:
         return 0.0 if process.status() == psutil.STATUS_ZOMBIE else process.create_time()
     except psutil.Error:
         return 0.0
+
+
+def one_thread_each() -> None:
+    """A pool worker runs the compiled kernel on one thread: the pool's processes share the cores."""
+    if "numba" in sys.modules:
+        import numba
+
+        numba.set_num_threads(1)
+    else:
+        os.environ["NUMBA_NUM_THREADS"] = "1"
 
 
 def default_workers() -> int:
