@@ -213,25 +213,31 @@ def run_months(
     win_multiplier, drift, sd, earn, dest,
     state, segment, entered, deadline, eligible_from, run_rate, potential, signed_month, first_deal,
     collaborating_months, last_earned, trailing, ranked, n_ranked, is_ranked, counts, ring, run_rate_year_ago,
+    tier, tier_counts, tier_thresholds, review_months,
     transitions, activations, reactivations, signings, revenue, revenue_t12m, revenue_by_state, counts_by_month,
-    concentration,
+    concentration, tier_counts_charged, tier_counts_by_month, promotions_in, demotions_in,
 ):  # fmt: skip
     """Advance every replication from month ``first_month`` to ``last_month`` as the numpy kernel's ``step`` does.
 
     Each replication runs its months in turn (its state stays in the core's cache), on its own thread.
-    Month tables cover the months of this run (index ``t = m - first_month``, T months): ``cum``
-    (T, 1 or R, S, G, MAX_MOVES) competing-risk thresholds without the peer effect; active partners'
-    thresholds are rebuilt each month from ``active_hazard`` (T, 1 or R, G, MAX_MOVES) with the adoption
-    hazard ``adoption_hazard`` (1 or R) x ``adoption_multiplier`` (T, G) x (1 + ``peer_effect`` x the
-    collaborating share). ``drift``/``sd`` (1 or R, T, S, G), ``earn`` (T, S, G); with size elasticity
-    ``size_factor`` (R, W), ``win_share``/``signings_per_year`` (R,), ``win_multiplier`` (T, G).
+    Month tables cover the months of this run (index ``t = m - first_month``) and end in the partner
+    tier (``n`` tiers; 1 without): ``cum`` (t, 1 or R, S, G, n, MAX_MOVES) competing-risk thresholds
+    without the peer effect; active partners' thresholds are rebuilt each month from ``active_hazard``
+    (t, 1 or R, G, n, MAX_MOVES) with the adoption hazard ``adoption_hazard`` (1 or R) x
+    ``adoption_multiplier`` (t, G, n) x (1 + ``peer_effect`` x the collaborating share). ``drift``/``sd``
+    (1 or R, t, S, G, n), ``earn`` (t, S, G, n); with size elasticity ``size_factor`` (R, W),
+    ``win_share``/``signings_per_year`` (R,), ``win_multiplier`` (t, G). Tiers: ``tier`` (R, W),
+    ``tier_counts`` (R, n) in-channel partners by tier, reviews at months ``review_months``,
+    2 x ``review_months``... (0: never) against ``tier_thresholds`` (n,).
     Outputs by replication and ``t``: ``transitions`` (S, S), first deals, reactivations, signings by
-    segment, revenue, trailing-12-month revenue, revenue and counts by state and segment and
-    (``measure``) the seven concentration figures.
+    segment, revenue, trailing-12-month revenue, revenue by state, segment and tier, counts by state and
+    segment, (``measure``) the seven concentration figures, partners by tier before the month's review
+    (what the month is charged for) and after it, and the review's moves into each tier, up and down.
     """
     R = keys.shape[0]
     S = counts.shape[1]
     G = counts.shape[2]
+    n_tiers = tier_counts.shape[1]
     elastic = size_factor.shape[0] > 0
     varies = cum.shape[1] > 1  # parameter uncertainty: one table per replication
     grows_per_rep = drift.shape[0] > 1
@@ -245,7 +251,7 @@ def run_months(
         rp = np.int64(r) if varies else np.int64(0)
         rg = np.int64(r) if grows_per_rep else np.int64(0)
         h = np.empty(_MM)
-        active_cum = np.empty((G, _MM))
+        active_cum = np.empty((G, n_tiers, _MM))
         values = np.empty(width)
         member = np.zeros(width, np.bool_)
         joining = np.empty(width, np.int64)
@@ -262,11 +268,12 @@ def run_months(
                 collaborating += counts[r, _COLLABORATING, g]
             share = collaborating / earning if earning > 0 else 0.0
             for g in range(G):
-                for k in range(_MM):
-                    h[k] = active_hazard[t, rp, g, k]
-                mp = adoption_multiplier[t, g] * (1.0 + peer_effect[rp] * share)
-                h[2] = 0.0 if mp == 0.0 else adoption_hazard[rp] * mp
-                _thresholds(h, active_cum[g])
+                for tt in range(n_tiers):
+                    for k in range(_MM):
+                        h[k] = active_hazard[t, rp, g, tt, k]
+                    mp = adoption_multiplier[t, g, tt] * (1.0 + peer_effect[rp] * share)
+                    h[2] = 0.0 if mp == 0.0 else adoption_hazard[rp] * mp
+                    _thresholds(h, active_cum[g, tt])
             n_first = 0
             n_first_from_dormant = 0
             # random moves, deadlines, growth, first deals (start-of-month states decide)
@@ -275,19 +282,20 @@ def run_months(
                 if s == _PROSPECT or s > _DORMANT:
                     continue
                 g = segment[r, c]
+                tt = tier[r, c]
                 u = _uniform(key, counters[t, c, 0])
                 if elastic and s == _NURTURING:
                     mult = win_multiplier[t, g] * size_factor[r, c]
                     win = 1.0 - (1.0 - win_share[r]) ** mult
                     threshold = -math.expm1(-signings_per_year[r] * win / 12.0)
                 elif s == _ACTIVE:
-                    threshold = active_cum[g, _MM - 1]
+                    threshold = active_cum[g, tt, _MM - 1]
                 else:
-                    threshold = cum[t, rp, s, g, _MM - 1]
+                    threshold = cum[t, rp, s, g, tt, _MM - 1]
                 random_move = u < threshold
-                if drift[rg, t, s, g] != 0.0 or sd[rg, t, s, g] != 0.0:
+                if drift[rg, t, s, g, tt] != 0.0 or sd[rg, t, s, g, tt] != 0.0:
                     z = _normal(key, counters[t, c, 1])
-                    run_rate[r, c] *= math.exp(drift[rg, t, s, g] + sd[rg, t, s, g] * z)
+                    run_rate[r, c] *= math.exp(drift[rg, t, s, g, tt] + sd[rg, t, s, g, tt] * z)
                 if not random_move and deadline[r, c] != m:
                     continue
                 if elastic and s == _NURTURING:
@@ -295,7 +303,7 @@ def run_months(
                 else:
                     k = 0
                     for j in range(_MM):
-                        if u >= (active_cum[g, j] if s == _ACTIVE else cum[t, rp, s, g, j]):
+                        if u >= (active_cum[g, tt, j] if s == _ACTIVE else cum[t, rp, s, g, tt, j]):
                             k += 1
                 new = dest[s, k]
                 if s == _COLLABORATING:
@@ -318,6 +326,13 @@ def run_months(
                     n_first += 1
                     if s == _DORMANT:
                         n_first_from_dormant += 1
+                # a recruit enters the lowest tier; a company leaving the channel carries tier 0
+                if _IN_CHANNEL[s]:
+                    tier_counts[r, tt] -= 1
+                if not (_IN_CHANNEL[s] and _IN_CHANNEL[new]):
+                    tier[r, c] = 0
+                if _IN_CHANNEL[new]:
+                    tier_counts[r, tier[r, c]] += 1
                 state[r, c] = new
                 counts[r, s, g] -= 1
                 counts[r, new, g] += 1
@@ -353,9 +368,10 @@ def run_months(
             for c in range(K):
                 s = state[r, c]
                 g = segment[r, c]
+                tt = tier[r, c]
                 rev = 0.0
-                if earn[t, s, g] != 0.0:
-                    rev = run_rate[r, c] * earn[t, s, g]
+                if earn[t, s, g, tt] != 0.0:
+                    rev = run_rate[r, c] * earn[t, s, g, tt]
                     if ramp_months > 0:
                         fd = first_deal[r, c]
                         if fd >= 1 and m - fd < ramp_months:
@@ -363,7 +379,7 @@ def run_months(
                 t12 = trailing[r, c] + (rev - ring[slot, r, c])
                 ring[slot, r, c] = rev
                 total += rev
-                revenue_by_state[r, t, s, g] += rev
+                revenue_by_state[r, t, s, g, tt] += rev
                 if rev > 0.0:
                     last_earned[r, c] = m
                 elif m - last_earned[r, c] >= 12:
@@ -384,6 +400,32 @@ def run_months(
                 for c in range(width):
                     run_rate_year_ago[r, c] = run_rate[r, c]
             revenue_t12m[r, t] = t12_total
+            for tt in range(n_tiers):
+                tier_counts_charged[r, t, tt] = tier_counts[r, tt]
+            if review_months > 0 and m % review_months == 0:
+                # the tier review, at the end of the month: the highest tier whose threshold the trailing
+                # 12 months reach (summed slot by slot, as the numpy kernel does); effective next month
+                for tt in range(n_tiers):
+                    tier_counts[r, tt] = 0
+                for c in range(K):
+                    if not _IN_CHANNEL[state[r, c]]:
+                        continue
+                    t12 = 0.0
+                    for i in range(12):
+                        t12 += ring[i, r, c]
+                    new_tier = 0
+                    for tt in range(1, n_tiers):
+                        if t12 >= tier_thresholds[tt]:
+                            new_tier += 1
+                    old_tier = tier[r, c]
+                    if new_tier > old_tier:
+                        promotions_in[r, t, new_tier] += 1
+                    elif new_tier < old_tier:
+                        demotions_in[r, t, new_tier] += 1
+                    tier[r, c] = new_tier
+                    tier_counts[r, new_tier] += 1
+            for tt in range(n_tiers):
+                tier_counts_by_month[r, t, tt] = tier_counts[r, tt]
             if measure:
                 n = _rank(ranked[r], n_ranked[r], is_ranked[r], member, joining[:n_joining], trailing[r])
                 n_ranked[r] = n

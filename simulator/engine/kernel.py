@@ -38,6 +38,7 @@ from ..vocabulary import (
     CONCENTRATION_COLUMNS,
     FLOW_COLUMNS,
     FLOW_MOVES,
+    IS_IN_CHANNEL,
     MONEY_COLUMNS,
     N_STATES,
     PARTNER_COUNT_COLUMNS,
@@ -178,6 +179,12 @@ class ChannelKernel:
             self._ranked = np.zeros((R, W), np.int64)
             self._n_ranked = np.zeros(R, np.int64)
             self._is_ranked = np.zeros((R, W), bool)
+            # partner tiers (one tier without them): every in-channel partner in tier 0
+            self._n_tiers = 1
+            self._tier = np.zeros((R, W), np.int8)
+            self._tier_counts = self.counts[:, IS_IN_CHANNEL].sum(axis=(1, 2))[:, None].copy()
+            self._tier_thresholds = np.zeros(1)
+            self._review_months = 0
         self._record(
             0,
             K,
@@ -317,7 +324,12 @@ class ChannelKernel:
                 "revenue_by_state": np.zeros((R, T, S, G)),
                 "counts": np.zeros((R, T, S, G), np.int64),
                 "concentration": np.zeros((R, T, 7)),
+                "tier_counts_charged": np.zeros((R, T, self._n_tiers), np.int64),
+                "tier_counts": np.zeros((R, T, self._n_tiers), np.int64),
+                "promotions_in": np.zeros((R, T, self._n_tiers), np.int64),
+                "demotions_in": np.zeros((R, T, self._n_tiers), np.int64),
             }
+            out["revenue_by_state"] = np.zeros((R, T, S, G, self._n_tiers))
             run_months(
                 first, end, self.horizon - 12, lay.partners, lay.width, npm, scn.recruitment.nurture_months,
                 act.window_months, scn.recruitment.cooloff_months, float(act.ramp_start), act.ramp_months,
@@ -328,8 +340,10 @@ class ChannelKernel:
                 pop.state, pop.segment, pop.entered, pop.deadline, pop.eligible_from, pop.run_rate, pop.potential,
                 pop.signed_month, pop.first_deal, pop.collaborating_months, self._last_earned, self._trailing,
                 self._ranked, self._n_ranked, self._is_ranked, self.counts, self._ring, self._year_ago,
+                self._tier, self._tier_counts, self._tier_thresholds, self._review_months,
                 out["transitions"], out["activations"], out["reactivations"], out["signings"], out["revenue"],
                 out["revenue_t12m"], out["revenue_by_state"], out["counts"], out["concentration"],
+                out["tier_counts_charged"], out["tier_counts"], out["promotions_in"], out["demotions_in"],
             )  # fmt: skip
             if first <= self.horizon - 12 <= end:
                 self._run_rate_year_ago = self._year_ago
@@ -355,7 +369,7 @@ class ChannelKernel:
                     out["activations"][:, t],
                     out["reactivations"][:, t],
                     out["signings"][:, t],
-                    out["revenue_by_state"][:, t],
+                    out["revenue_by_state"][:, t].sum(axis=3),
                     measured,
                     out["counts"][:, t],
                 )
@@ -384,11 +398,11 @@ class ChannelKernel:
         months = slice(first, last + 1)
         elastic = self._size_factor is not None
         return {
-            "cum": np.ascontiguousarray(thresholds(hazards)),
-            "active_hazard": np.ascontiguousarray(hazards[:, :, State.ACTIVE]),
+            "cum": np.ascontiguousarray(thresholds(hazards)[:, :, :, :, None]),
+            "active_hazard": np.ascontiguousarray(hazards[:, :, State.ACTIVE, :, None]),
             "adoption_hazard": per_row(hazard(params.value("collaboration.adoption_probability"))),
             "adoption_multiplier": np.ascontiguousarray(
-                sched.multiplier[months, RATE_INDEX["collaboration.adoption_probability"], State.ACTIVE]
+                sched.multiplier[months, RATE_INDEX["collaboration.adoption_probability"], State.ACTIVE][..., None]
             ),
             "peer_effect": per_row(params.value("collaboration.peer_effect")),
             "size_factor": self._size_factor if elastic else np.empty((0, 0)),
@@ -397,9 +411,9 @@ class ChannelKernel:
             "win_multiplier": np.ascontiguousarray(
                 sched.multiplier[months, RATE_INDEX["recruitment.win_share"], State.NURTURING]
             ),
-            "drift": np.ascontiguousarray(self._drift[:, months]),
-            "sd": np.ascontiguousarray(self._sd[:, months]),
-            "earn": np.ascontiguousarray(self._earn_mult[months]),
+            "drift": np.ascontiguousarray(self._drift[:, months, ..., None]),
+            "sd": np.ascontiguousarray(self._sd[:, months, ..., None]),
+            "earn": np.ascontiguousarray(self._earn_mult[months, ..., None]),
         }
 
     def _per_row(self, table: np.ndarray) -> np.ndarray:
