@@ -29,6 +29,9 @@ def _env() -> dict[str, str]:
     # mutmut puts mutants/ first on sys.path itself; a PYTHONPATH pointing at the sources would hide the mutants.
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
+    # The mutants are the numpy reference kernel's: the tests run it (the compiled kernel is held equal to it by
+    # tests/test_compiled.py; mutating numba code would recompile it for every mutant).
+    env["CHANNEL_SIM_ENGINE"] = "numpy"
     return env
 
 

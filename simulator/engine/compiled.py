@@ -38,12 +38,12 @@ from ..vocabulary import EARNS, IS_IN_CHANNEL, MAX_MOVES, State
 from . import streams as st
 from .population import NEVER, NO_DEADLINE
 
-_mix = njit(inline="always")(st.mix)
-_counter = njit(inline="always")(st.counter)
-_unit = njit(inline="always")(st.unit)
-_open_unit = njit(inline="always")(st.open_unit)
-_central = njit(inline="always")(st.central)
-_tail = njit(inline="always")(st.tail)
+_mix = njit(inline="always", error_model="numpy")(st.mix)
+_counter = njit(inline="always", error_model="numpy")(st.counter)
+_unit = njit(inline="always", error_model="numpy")(st.unit)
+_open_unit = njit(inline="always", error_model="numpy")(st.open_unit)
+_central = njit(inline="always", error_model="numpy")(st.central)
+_tail = njit(inline="always", error_model="numpy")(st.tail)
 _P_LOW = st.P_LOW
 
 _PROSPECT, _NURTURING, _SIGNED = int(State.PROSPECT), int(State.NURTURING), int(State.SIGNED)
@@ -60,18 +60,18 @@ _IN_CHANNEL = IS_IN_CHANNEL.copy()
 _MM = MAX_MOVES
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _scrambled(month, purpose, index):
     """``mix(counter)``: the half of a number's hash that every replication shares (tabled per block)."""
     return _mix(_counter(purpose, month, np.uint64(index)))
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _uniform(key, scrambled):
     return _unit(_mix(key ^ scrambled))
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _normal(key, scrambled):
     p = _open_unit(_mix(key ^ scrambled))
     if p < _P_LOW:
@@ -84,7 +84,7 @@ def _normal(key, scrambled):
 # -- month 0: potentials, fit scores and the fit-score order -------------------------------------
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def draw_market(
     keys, channel_segment, prospect_segment, mu, sigma, mean, sd, accuracy, listed_std, reach,
     segment, potential, fit_score, company,
@@ -139,7 +139,7 @@ def draw_market(
             company[r, P + c] = P + i
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def fit_order(fit, reach):
     """The ``reach`` highest scores first (best first, ties by index), then the others by index."""
     n = fit.shape[0]
@@ -178,7 +178,7 @@ def fit_order(fit, reach):
 # -- months 1..H -------------------------------------------------------------------------------
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _thresholds(h, cum):
     """One row of :func:`simulator.engine.transitions.thresholds`: cumulative move probabilities of hazards ``h``
     into ``cum`` (which holds the running shares first)."""
@@ -205,7 +205,7 @@ def _thresholds(h, cum):
         cum[k] = leave if shares[k] >= last else min(leave * shares[k], leave)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def run_months(
     first_month, last_month, year_ago_month, partners, width, per_month, nurture_months, window_months,
     cooloff_months, ramp_start, ramp_months, measure, q, keys,
@@ -434,7 +434,7 @@ def run_months(
                 _measure(values[:n], n_earning, q, concentration[r, t])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rank(order, n_before, is_ranked, member, joining, value):
     """Keep ``order`` the members by ``value``, largest first: last month's order, less those who left, plus
     ``joining``, re-sorted by insertion (values move little in a month: nearly linear). Returns the count."""
@@ -465,7 +465,7 @@ def _rank(order, n_before, is_ranked, member, joining, value):
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _measure(y, n_earning, q, out):
     """Top-q share, Gini and HHI of ``y`` (members, largest first) among earning and all members, as
     ``concentration_rows`` computes them."""
@@ -486,7 +486,7 @@ def _measure(y, n_earning, q, out):
     out[6] = _gini(n_all, weighted, total)
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _top_share(y, n, total, q):
     if n <= 0 or not total > 0:
         return np.nan
@@ -501,7 +501,7 @@ def _top_share(y, n, total, q):
     return min(top / total, 1.0)
 
 
-@njit(inline="always")
+@njit(inline="always", error_model="numpy")
 def _gini(n, weighted, total):
     if n <= 0 or not total > 0:
         return np.nan
