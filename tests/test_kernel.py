@@ -8,7 +8,7 @@ import pytest
 from conftest import BASELINE, small_channel
 
 import simulator as sim
-from simulator.engine.streams import replication_seed
+from simulator.engine.streams import mix, replication_keys
 from simulator.lifecycle.states import STATE_LABELS
 
 
@@ -114,10 +114,14 @@ def test_replication_alone_equals_replication_among_fifty():
         pd.testing.assert_frame_equal(alone.partners, pa, check_exact=True)
 
 
-def test_streams_are_seedsequence_spawn_children():
-    children = np.random.SeedSequence(5).spawn(4)
-    for r, child in enumerate(children):
-        assert np.array_equal(replication_seed(5, r).generate_state(4), child.generate_state(4))
+def test_replication_keys_are_distinct_and_depend_only_on_seed_and_index():
+    keys = replication_keys(5, range(200_000))
+    assert np.unique(keys).size == keys.size  # mix is a bijection: distinct replications, distinct keys
+    assert keys[[7, 123_456]].tolist() == replication_keys(5, [7, 123_456]).tolist()
+    root = np.random.SeedSequence(5).generate_state(1, np.uint64)[0]
+    assert keys[3] == mix(root ^ mix(np.array([3], np.uint64)))[0]  # the documented construction
+    other = replication_keys(6, range(200_000))
+    assert np.intersect1d(keys, other).size == 0  # another seed, other keys
 
 
 def test_partner_scorecard(result):

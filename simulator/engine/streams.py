@@ -1,8 +1,9 @@
 """Random numbers keyed by (seed, replication, month, purpose, company): a counter-based generator.
 
-Replication ``r`` of seed ``s`` has a 64-bit key from ``SeedSequence(s, spawn_key=(r,))``, which is
-``SeedSequence(s).spawn(r + 1)[r]``: its numbers never depend on how many replications run beside it,
-on which worker, thread or chunk. Every number is a pure function of its coordinates,
+Replication ``r`` of seed ``s`` has the 64-bit key ``mix(root XOR mix(r))``, where ``root`` is the first
+word of ``SeedSequence(s)``'s state (which hashes the seed): distinct replications have distinct keys
+and their numbers never depend on how many replications run beside it, on which worker, thread or
+chunk. Every number is a pure function of its coordinates,
 
     bits = mix(key XOR mix(counter)),   counter = purpose << 43 | month << 32 | index,
 
@@ -116,19 +117,16 @@ def scalar_normal(p: float) -> float:
 # -- numpy --------------------------------------------------------------------------------------
 
 
-def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
-    """The seed sequence of one replication: child ``replication`` of ``SeedSequence(seed)``."""
-    return np.random.SeedSequence(seed, spawn_key=(int(replication),))
+def replication_keys(seed: int, replications: Sequence[int]) -> np.ndarray:
+    """Keys of a block of replications, ``(R,)`` uint64: ``mix(root XOR mix(r))``."""
+    root = np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]
+    index = np.asarray(replications, dtype=np.uint64).reshape(-1)
+    return mix(root ^ mix(index))
 
 
 def replication_key(seed: int, replication: int) -> np.uint64:
-    """The 64-bit key of one replication, from its seed sequence."""
-    return replication_seed(seed, replication).generate_state(1, np.uint64)[0]
-
-
-def replication_keys(seed: int, replications: Sequence[int]) -> np.ndarray:
-    """Keys of a block of replications, ``(R,)`` uint64."""
-    return np.array([replication_key(seed, r) for r in replications], dtype=np.uint64).reshape(-1)
+    """The 64-bit key of one replication."""
+    return replication_keys(seed, [replication])[0]
 
 
 def block_bits(keys: np.ndarray, month: int, purpose: int, n: int, first: int = 0) -> np.ndarray:
