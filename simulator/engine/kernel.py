@@ -10,7 +10,13 @@ so a company makes at most one move a month):
 4. run-rates grow by the start-of-month state (revenue);
 5. moves are applied; first deals start run-rates at potential;
 6. revenue is earned by the end-of-month state, costs are charged, and the
-   month's counts, flows, economics and concentration are recorded.
+   month's counts, flows, economics and concentration are recorded;
+7. at a review month, partners are re-tiered by trailing-12-month revenue
+   (the new tier takes effect next month).
+
+Every per-(replication, state, segment) table has a last axis for the partner
+tier (length T, 1 without tiers): a company's code into any of them is
+``rcode = row + (state * G + segment) * T + tier``.
 
 Work is confined to the columns recruitment can have reached by the month
 (``Layout.frontier``), which depends only on the scenario, so every row is
@@ -25,7 +31,7 @@ import numpy as np
 
 from ..lifecycle import collaboration
 from ..lifecycle.measurement import concentration_rows
-from ..lifecycle.moves import MAX_MOVES, destinations, month_hazards
+from ..lifecycle.moves import MAX_MOVES, destinations, month_hazards, tiered_month_hazards
 from ..lifecycle.program import ProgramSchedule, compile_program
 from ..lifecycle.recruitment import company_signing_probability, select_for_nurturing, size_factors
 from ..lifecycle.revenue import growth_tables, ramp_factor, revenue_multipliers
@@ -34,6 +40,7 @@ from ..vocabulary import (
     CONCENTRATION_COLUMNS,
     FLOW_COLUMNS,
     FLOW_MOVES,
+    IS_IN_CHANNEL,
     MONEY_COLUMNS,
     N_STATES,
     PARTNER_COUNT_COLUMNS,
@@ -78,7 +85,9 @@ class ChannelKernel:
     ``(replications, months)``, filled as the kernel steps. With
     ``concentration=False`` the monthly concentration measures are skipped
     (NaN, and -1 earning partners): planning searches that only need revenue
-    run faster.
+    run faster. With partner tiers, ``tier_partners``, ``tier_promotions_in``,
+    ``tier_demotions_in``, ``tier_rebate``, ``tier_mdf`` and ``tier_cost`` hold
+    the per-tier figures ``(replications, months, tiers)``.
     """
 
     def __init__(
@@ -101,11 +110,13 @@ class ChannelKernel:
         self.pop = build_population(scenario, self.streams, R, self.params)
         lay = self.layout = self.pop.layout
         G = self.G = len(scenario.market.segments)
+        sched = self.schedule
+        T = self.T = sched.tiers  # the tier axis of every table (1 without tiers)
         W = lay.width
         self.month = 0
 
         # Per-month tables (small), built once.
-        self._drift, self._sd = growth_tables(self.params, self.schedule)  # (1 or R, H+1, S, G)
+        self._drift, self._sd = growth_tables(self.params, self.schedule)  # (1 or R, H+1, S, G, T)
         e = scenario.recruitment.size_elasticity
         self._size_factor = (
             size_factors(self.pop.potential[:, :W], self.pop.segment[:, :W], self.params.segment("revenue_median"), e)
@@ -113,9 +124,9 @@ class ChannelKernel:
             else None
         )
         self._earn_mult = revenue_multipliers(self.schedule)
-        self._row = (np.arange(R, dtype=np.int32) * (S * G))[:, None]
-        # rcode = row offset + state * G + segment: one gather reads any per-(r, s, g) table.
-        self.rcode = self._row + self.pop.state.astype(np.int32) * G + self.pop.segment[:, :W]
+        self._row = (np.arange(R, dtype=np.int32) * (S * G * T))[:, None]
+        # rcode = row offset + (state * G + segment) * T + tier: one gather reads any per-(r, s, g, t) table.
+        self.rcode = self._code(self.pop.state, self.pop.segment[:, :W], self.pop.tier)
         self.counts = np.zeros((R, S, G), np.int64)
         np.add.at(self.counts, (slice(None), lay.channel_state, lay.channel_segment), 1)
         prospects_per_seg = np.bincount(lay.prospect_segment, minlength=G)
@@ -133,6 +144,15 @@ class ChannelKernel:
         }
         n_lev = len(self.schedule.lever_names)
         self.lever_cost = np.zeros((R, self.horizon + 1, n_lev))
+        n_tiers = len(sched.tier_names)  # 0 without tiers: the per-tier figures are empty
+        months = self.horizon + 1
+        self.tier_partners = np.zeros((R, months, n_tiers), np.int64)
+        self.tier_promotions_in = np.zeros((R, months, n_tiers), np.int64)
+        self.tier_demotions_in = np.zeros((R, months, n_tiers), np.int64)
+        self.tier_rebate = np.zeros((R, months, n_tiers))
+        self.tier_mdf = np.zeros((R, months, n_tiers))
+        self.tier_cost = np.zeros((R, months, n_tiers))
+        self._tier_counts = np.zeros((R, T), np.int64)  # in-channel partners by the tier they hold now
 
         # Month 0: today's channel, assumed to have earned its run-rate for the past year.
         K = lay.partners
@@ -142,6 +162,9 @@ class ChannelKernel:
             self._ring[:, :, :K] = history_per_month(scenario)  # the partner list's own history
         if self.horizon <= 12:
             self._run_rate_year_ago = self.pop.run_rate.copy()
+        t12 = self._ring[:, :, :K].sum(axis=0)
+        if sched.has_tiers:  # today's partners take the tier their past year's revenue qualifies for
+            self._retier(K, t12)
         self._record(
             0,
             K,
@@ -150,7 +173,10 @@ class ChannelKernel:
             np.zeros(R, np.int64),
             np.zeros(R, np.int64),
             np.zeros((R, G), np.int64),
+            t12,
         )
+        if sched.has_tiers:
+            self.tier_partners[:, 0] = self._tier_counts
 
     # -- the month ---------------------------------------------------------
 
@@ -182,7 +208,10 @@ class ChannelKernel:
         share = collaboration.collaborating_share(
             self.counts[:, State.ACTIVE].sum(1), self.counts[:, State.COLLABORATING].sum(1)
         )
-        cum = thresholds(month_hazards(self.params, self.schedule, m, share))  # (R, S, G, MAX_MOVES)
+        if self.schedule.has_tiers:
+            cum = thresholds(tiered_month_hazards(self.params, self.schedule, m, share))  # (R, S, G, T, MAX_MOVES)
+        else:
+            cum = thresholds(month_hazards(self.params, self.schedule, m, share))[:, :, :, None]
         leave = np.ascontiguousarray(cum[..., -1]).ravel()
 
         # 3. Who moves: a random move, or a nurture period / activation window running out.
@@ -215,7 +244,7 @@ class ChannelKernel:
         # 5. Apply the moves.
         old = state[rows, cols]
         seg = pop.segment[rows, cols]
-        k = (u[rows, cols][:, None] >= cum[rows, old, seg]).sum(axis=1)
+        k = (u[rows, cols][:, None] >= cum[rows, old, seg, pop.tier[rows, cols]]).sum(axis=1)
         if self._size_factor is not None:  # nurtured: signing (move 0) below its own threshold, else its deadline
             nurt = old == State.NURTURING
             k[nurt] = np.where(u[rows[nurt], cols[nurt]] < threshold[rows[nurt], cols[nurt]], 0, MAX_MOVES)
@@ -246,10 +275,42 @@ class ChannelKernel:
             self._run_rate_year_ago = pop.run_rate.copy()
         self._ring[m % 12, :, :K] = rev
         self.month = m
-        self._record(m, K, rev, transitions, activations, reactivations, signings_by_seg)
+        t12 = self._ring[:, :, :K].sum(axis=0)
+        self._record(m, K, rev, transitions, activations, reactivations, signings_by_seg, t12)
+
+        # 7. Tier review at the end of the month: costs above were charged for the tier held during it.
+        if self.schedule.is_review(m):
+            moved_up, moved_down = self._retier(K, t12)
+            self.record["promotions"][:, m] = moved_up.sum(axis=1)
+            self.record["demotions"][:, m] = moved_down.sum(axis=1)
+            self.tier_promotions_in[:, m] = moved_up
+            self.tier_demotions_in[:, m] = moved_down
+        if self.schedule.has_tiers:
+            self.tier_partners[:, m] = self._tier_counts
+
+    def _code(self, state: np.ndarray, segment: np.ndarray, tier: np.ndarray) -> np.ndarray:
+        """``rcode`` of companies (first columns of each row): where their row of any per-(r, s, g, t) table is."""
+        return self._row + (state.astype(np.int32) * self.G + segment) * self.T + tier
+
+    def _retier(self, K: int, t12: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Tier every in-channel partner by its trailing-12-month revenue ``t12`` (R, K): the highest tier
+        whose threshold it reaches. Returns moves into each tier, up and down, ``(R, T)`` each."""
+        pop, T = self.pop, self.T
+        in_channel = IS_IN_CHANNEL[pop.state[:, :K]]
+        reached = np.searchsorted(self.schedule.tier_thresholds, t12, side="right") - 1
+        new = np.where(in_channel, reached, 0).astype(np.int8)
+        old = pop.tier[:, :K]
+        row = np.arange(self.R)[:, None] * T + new
+        up = np.bincount(row[new > old], minlength=self.R * T).reshape(self.R, T)
+        down = np.bincount(row[new < old], minlength=self.R * T).reshape(self.R, T)
+        pop.tier[:, :K] = new
+        self.rcode[:, :K] = self._code(pop.state[:, :K], pop.segment[:, :K], new)
+        self._tier_counts = np.bincount(row[in_channel], minlength=self.R * T).reshape(self.R, T)
+        return up, down
 
     def _per_row(self, table: np.ndarray) -> np.ndarray:
-        """A month's ``(1 or R, S, G)`` table as float32, one ``S * G`` block per replication (gathered by rcode)."""
+        """A month's ``(1 or R, S, G, T)`` table as float32, one ``S * G * T`` block per replication (gathered
+        by rcode)."""
         return np.ascontiguousarray(np.broadcast_to(table, (self.R, *table.shape[1:])), dtype=np.float32).ravel()
 
     def _apply(
@@ -264,7 +325,19 @@ class ChannelKernel:
         """Write the month's moves into the population; return first-deal mask and signings."""
         pop, G, scn = self.pop, self.G, self.scenario
         pop.state[rows, cols] = new
-        self.rcode[rows, cols] = self._row[rows, 0] + new.astype(np.int32) * G + seg
+        if self.schedule.has_tiers:
+            # Recruits enter the lowest tier; companies leaving the channel carry tier 0. Tiers change only there
+            # and at reviews, so the partners of each tier change by the movers entering and leaving the channel.
+            T = self.T
+            tier = pop.tier[rows, cols]
+            size = self.R * T
+            self._tier_counts -= np.bincount((rows * T + tier)[IS_IN_CHANNEL[old]], minlength=size).reshape(self.R, T)
+            tier = np.where(IS_IN_CHANNEL[new] & IS_IN_CHANNEL[old], tier, 0).astype(np.int8)
+            pop.tier[rows, cols] = tier
+            self._tier_counts += np.bincount((rows * T + tier)[IS_IN_CHANNEL[new]], minlength=size).reshape(self.R, T)
+            self.rcode[rows, cols] = self._row[rows, 0] + (new.astype(np.int32) * G + seg) * T + tier
+        else:
+            self.rcode[rows, cols] = self._row[rows, 0] + new.astype(np.int32) * G + seg
         # Completed collaboration stints: month-ends collaborating among months 1..m-1.
         left_collab = old == State.COLLABORATING
         if left_collab.any():
@@ -304,6 +377,7 @@ class ChannelKernel:
         activations: np.ndarray,
         reactivations: np.ndarray,
         signings_by_seg: np.ndarray,
+        t12: np.ndarray,
     ) -> None:
         rec, sched = self.record, self.schedule
         counts = self.counts
@@ -316,7 +390,6 @@ class ChannelKernel:
         rec["reactivations"][:, m] = reactivations
 
         revenue = rev.sum(axis=1, dtype=np.float64)
-        t12 = self._ring[:, :, :K].sum(axis=0)
         rec["revenue"][:, m] = revenue
         rec["revenue_t12m"][:, m] = t12.sum(axis=1, dtype=np.float64)
 
@@ -325,12 +398,14 @@ class ChannelKernel:
         nurture_cost = par.per_replication("economics.nurture_cost_per_month")
         cost_nurture = by_state[:, State.NURTURING] * nurture_cost if m else 0.0
         cost_onboarding = signings * par.per_replication("economics.onboarding_cost")
+        rebates = sched.has_tiers and bool(sched.tier_revenue_share.any())
+        rev_sgt = None  # revenue by replication, state, segment and tier, when a revenue share needs it
+        if m > 0 and (rebates or (sched.lever_names and sched.has_revenue_share)):
+            rev_sgt = np.bincount(
+                self.rcode[:, :K].ravel(), weights=rev.ravel(), minlength=self.R * S * self.G * self.T
+            ).reshape(self.R, S, self.G, self.T)
         if sched.lever_names and m > 0:
-            rev_sg = None
-            if sched.has_revenue_share:
-                rev_sg = np.bincount(
-                    self.rcode[:, :K].ravel(), weights=rev.ravel(), minlength=self.R * S * self.G
-                ).reshape(self.R, S, self.G)
+            rev_sg = rev_sgt.sum(axis=3) if rev_sgt is not None and sched.has_revenue_share else None
             lever = (
                 sched.fixed_cost[:, m][None, :]
                 + np.einsum("lsg,rsg->rl", sched.per_partner_cost[:, m], counts)
@@ -340,12 +415,19 @@ class ChannelKernel:
                 lever += np.einsum("lsg,rsg->rl", sched.revenue_share[:, m], rev_sg)
             self.lever_cost[:, m] = lever
         cost_program = self.lever_cost[:, m].sum(axis=1)
-        cost = cost_nurture + cost_onboarding + cost_program
+        cost_tiers = 0.0
+        if sched.has_tiers and m > 0:  # for the tier held during the month (a review moves partners after it)
+            self.tier_rebate[:, m] = rev_sgt.sum(axis=(1, 2)) * sched.tier_revenue_share if rebates else 0.0
+            self.tier_mdf[:, m] = self._tier_counts * sched.tier_per_partner
+            self.tier_cost[:, m] = self.tier_rebate[:, m] + self.tier_mdf[:, m]
+            cost_tiers = self.tier_cost[:, m].sum(axis=1)
+        cost = cost_nurture + cost_onboarding + cost_program + cost_tiers
         margin = par.per_replication("economics.gross_margin") * revenue
         rec["margin"][:, m] = margin
         rec["cost_nurture"][:, m] = cost_nurture
         rec["cost_onboarding"][:, m] = cost_onboarding
         rec["cost_program"][:, m] = cost_program
+        rec["cost_tiers"][:, m] = cost_tiers
         rec["cost"][:, m] = cost
         rec["contribution"][:, m] = margin - cost
 

@@ -32,17 +32,22 @@ def destinations() -> np.ndarray:
 
 
 def month_hazards(
-    params: ReplicationParameters, schedule: ProgramSchedule, month: int, collaborating_share: np.ndarray
+    params: ReplicationParameters,
+    schedule: ProgramSchedule,
+    month: int,
+    collaborating_share: np.ndarray,
+    tier: int = 0,
 ) -> np.ndarray:
-    """Hazards of every move in ``month``: ``(replications, states, segments, MAX_MOVES)``.
+    """Hazards of every move in ``month`` for companies of ``tier``: ``(replications, states, segments, MAX_MOVES)``.
 
     ``collaborating_share`` is, per replication, the share of revenue-earning
     partners that collaborate at the start of the month (the peer effect).
+    The levers running that month and the tier's factor scale the rates.
     """
     n_seg = len(params.scenario.market.segments)
     reps = collaborating_share.shape[0]
     h = np.zeros((reps, N_STATES, n_seg, MAX_MOVES))
-    lever = schedule.multiplier[month]
+    lever = schedule.month_multiplier(month, tier)
     h[:, State.NURTURING, :, 0] = recruitment.signing_hazard(params, lever)
     h[:, State.SIGNED, :, 0] = activation.first_deal_hazard(params, lever)
     for state in (State.ACTIVE, State.COLLABORATING):
@@ -53,3 +58,11 @@ def month_hazards(
     h[:, State.DORMANT, :, 0] = engagement.reactivation_hazard(params, lever)
     h[:, State.DORMANT, :, 1] = engagement.dormant_exit_hazard(params, lever)
     return h
+
+
+def tiered_month_hazards(
+    params: ReplicationParameters, schedule: ProgramSchedule, month: int, collaborating_share: np.ndarray
+) -> np.ndarray:
+    """:func:`month_hazards` of every tier on a tier axis: ``(replications, states, segments, T, MAX_MOVES)``."""
+    per_tier = [month_hazards(params, schedule, month, collaborating_share, t) for t in range(schedule.tiers)]
+    return np.stack(per_tier, axis=3)
