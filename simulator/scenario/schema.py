@@ -520,25 +520,24 @@ class Tier(Section):
     def _check(self) -> Tier:
         if not NAME.match(self.name) or "__" in self.name:
             raise ScenarioError(
-                "a tier name must be lower case letters, digits and single underscores, starting with a letter",
+                f"tier name {self.name!r} must be lower case letters, digits and single underscores, "
+                "starting with a letter",
                 "name",
-                self.name,
             )
         if self.name in RESERVED_NAMES:
             raise ScenarioError(
-                f"is reserved (a name the outputs use for totals: {one_of(RESERVED_NAMES)}); choose another name",
+                f"tier name {self.name!r} is reserved (a name the outputs use for totals: {one_of(RESERVED_NAMES)}); "
+                "choose another name",
                 "name",
-                self.name,
             )
         check_effect_keys(self.effects)
         for key in self.effects:
             if not set(RATES[key].states) & _TIER_STATES:
                 raise ScenarioError(
-                    f"acts on {', '.join(s.label for s in RATES[key].states)} companies, which hold no tier; "
-                    f"a tier may scale rates of in-channel partners: "
+                    f"{key!r} acts on {', '.join(s.label for s in RATES[key].states)} companies, which hold no "
+                    f"tier; a tier may scale rates of in-channel partners: "
                     f"{one_of(k for k in RATE_KEYS if set(RATES[k].states) & _TIER_STATES)}",
                     "effects",
-                    key,
                 )
         return self
 
@@ -558,20 +557,21 @@ class Program(Section):
         seen: set[str] = set()
         for i, tier in enumerate(tiers):
             if tier.name in seen:
-                raise ScenarioError("is used twice; give each tier its own name", f"tiers[{i}].name", tier.name)
+                raise ScenarioError(
+                    f"tier name {tier.name!r} is used twice; give each tier its own name", f"tiers[{i}].name"
+                )
             seen.add(tier.name)
             if i == 0 and tier.threshold != 0:
                 raise ScenarioError(
-                    "the first (lowest) tier holds every partner that qualifies for no other: its threshold must be 0",
+                    f"is {tier.threshold:g}; the first (lowest) tier holds every partner that qualifies for no other, "
+                    "so its threshold must be 0",
                     "tiers[0].threshold",
-                    tier.threshold,
                 )
             if i > 0 and not tier.threshold > tiers[i - 1].threshold:
                 raise ScenarioError(
-                    f"tiers are listed lowest first: the threshold must be above {tiers[i - 1].name}'s "
+                    f"is {tier.threshold:g}; tiers are listed lowest first, so it must be above {tiers[i - 1].name}'s "
                     f"({tiers[i - 1].threshold:g})",
                     f"tiers[{i}].threshold",
-                    tier.threshold,
                 )
         return self
 
