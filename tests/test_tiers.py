@@ -120,7 +120,7 @@ def stepped(scenario: dict, replications: int = 2, seed: int = 3) -> tuple[Chann
 
 
 def test_tiers_change_exactly_at_reviews_and_thresholds():
-    kernel, keep = stepped(still_channel())
+    _, keep = stepped(still_channel())
     tier = keep["tier"]
     for column, pid in enumerate(PARTNERS["partner_id"]):
         for month, expected in BY_HAND[pid].items():
@@ -296,7 +296,7 @@ def test_a_tier_effect_scales_the_hazard_like_a_lever(lever_effect):
     """Gold doubles the exit hazard; a lever scales both tiers' by 1 + lever_effect; the factors multiply:
     p -> 1 - (1 - p) ** ((1 + lever) * (1 + tier)), not p * (1 + x)."""
     p, R = 0.2, 60
-    kernel, keep = stepped(fixed_tiers_channel(lever_effect), replications=R, seed=8)
+    _, keep = stepped(fixed_tiers_channel(lever_effect), replications=R, seed=8)
     state = keep["state"]  # (months, R, 400)
     at_risk = state[:-1] == 3  # active at the start of the month
     exits = at_risk & (state[1:] == 6)
