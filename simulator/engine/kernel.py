@@ -209,7 +209,7 @@ class ChannelKernel:
             self.counts[:, State.ACTIVE].sum(1), self.counts[:, State.COLLABORATING].sum(1)
         )
         if self.schedule.has_tiers:
-            cum = thresholds(tiered_month_hazards(self.params, self.schedule, m, share))  # (R, S, G, T, MAX_MOVES)
+            cum = self._tiered_thresholds(m, share)  # (R, S, G, T, MAX_MOVES)
         else:
             cum = thresholds(month_hazards(self.params, self.schedule, m, share))[:, :, :, None]
         leave = np.ascontiguousarray(cum[..., -1]).ravel()
@@ -288,6 +288,18 @@ class ChannelKernel:
         if self.schedule.has_tiers:
             self.tier_partners[:, m] = self._tier_counts
 
+    def _tiered_thresholds(self, m: int, share: np.ndarray) -> np.ndarray:
+        """Competing-risk thresholds of every tier, ``(R, S, G, T, MAX_MOVES)``. Thresholds are computed row
+        by row, so the lowest tier's serve every tier in the states where tiers move alike, and only the
+        states a tier's effects reach are computed again for the other tiers (the same numbers, less work)."""
+        h = tiered_month_hazards(self.params, self.schedule, m, share)
+        cum = np.empty(h.shape, np.float32)
+        cum[...] = thresholds(h[:, :, :, :1])
+        varying = self.schedule.tier_move_states
+        if varying.size:
+            cum[:, varying, :, 1:] = thresholds(h[:, varying, :, 1:])
+        return cum
+
     def _code(self, state: np.ndarray, segment: np.ndarray, tier: np.ndarray) -> np.ndarray:
         """``rcode`` of companies (first columns of each row): where their row of any per-(r, s, g, t) table is."""
         return self._row + (state.astype(np.int32) * self.G + segment) * self.T + tier
@@ -297,15 +309,21 @@ class ChannelKernel:
         whose threshold it reaches. Returns moves into each tier, up and down, ``(R, T)`` each."""
         pop, T = self.pop, self.T
         in_channel = IS_IN_CHANNEL[pop.state[:, :K]]
-        reached = np.searchsorted(self.schedule.tier_thresholds, t12, side="right") - 1
-        new = np.where(in_channel, reached, 0).astype(np.int8)
+        new = np.zeros(t12.shape, np.int8)
+        for threshold in self.schedule.tier_thresholds[1:]:  # a few tiers: comparisons beat a search
+            new += t12 >= threshold
+        new *= in_channel  # companies outside the channel carry tier 0
         old = pop.tier[:, :K]
         row = np.arange(self.R)[:, None] * T + new
         up = np.bincount(row[new > old], minlength=self.R * T).reshape(self.R, T)
         down = np.bincount(row[new < old], minlength=self.R * T).reshape(self.R, T)
         pop.tier[:, :K] = new
         self.rcode[:, :K] = self._code(pop.state[:, :K], pop.segment[:, :K], new)
-        self._tier_counts = np.bincount(row[in_channel], minlength=self.R * T).reshape(self.R, T)
+        counts = np.empty((self.R, T), np.int64)
+        for t in range(1, T):
+            counts[:, t] = (new == t).sum(axis=1)
+        counts[:, 0] = in_channel.sum(axis=1) - counts[:, 1:].sum(axis=1)
+        self._tier_counts = counts
         return up, down
 
     def _per_row(self, table: np.ndarray) -> np.ndarray:

@@ -70,6 +70,14 @@ class ProgramSchedule:
             return self.multiplier[month]
         return self.multiplier[month] * self.tier_factor[tier][:, :, None]
 
+    @property
+    def tier_move_states(self) -> np.ndarray:
+        """States whose move hazards differ between tiers (a tier scales one of their probabilities
+        differently from the lowest tier); in every other state all tiers move alike."""
+        probability = [RATE_INDEX[k] for k in RATE_KEYS if RATES[k].probability]
+        f = self.tier_factor[:, probability]  # (T, rates, states)
+        return np.flatnonzero((f != f[:1]).any(axis=(0, 1)))
+
     def is_review(self, month: int) -> bool:
         """Tiers are reviewed at the end of months review_months, 2 * review_months, ..."""
         return self.has_tiers and month >= 1 and month % self.review_months == 0
