@@ -289,15 +289,24 @@ class ChannelKernel:
             self.tier_partners[:, m] = self._tier_counts
 
     def _tiered_thresholds(self, m: int, share: np.ndarray) -> np.ndarray:
-        """Competing-risk thresholds of every tier, ``(R, S, G, T, MAX_MOVES)``. Thresholds are computed row
-        by row, so the lowest tier's serve every tier in the states where tiers move alike, and only the
-        states a tier's effects reach are computed again for the other tiers (the same numbers, less work)."""
+        """Competing-risk thresholds of every tier, ``(R, S, G, T, MAX_MOVES)``.
+
+        Thresholds are computed row by row, so a block of rows that is the same in every replication
+        (a state no replication-specific figure reaches: the peer effect reaches only active partners,
+        drawn parameters all) or in every tier (a state no tier's effects reach) is computed once and
+        broadcast: the same numbers as computing every row, for a fraction of the work.
+        """
         h = tiered_month_hazards(self.params, self.schedule, m, share)
         cum = np.empty(h.shape, np.float32)
-        cum[...] = thresholds(h[:, :, :, :1])
-        varying = self.schedule.tier_move_states
-        if varying.size:
-            cum[:, varying, :, 1:] = thresholds(h[:, varying, :, 1:])
+        same_rows = (h == h[:1]).all(axis=(0, 2, 3, 4))  # (S,): alike in every replication
+        same_tiers = np.ones(S, bool)
+        same_tiers[self.schedule.tier_move_states] = False
+        for rows_alike in (True, False):
+            for tiers_alike in (True, False):
+                states = (same_rows == rows_alike) & (same_tiers == tiers_alike)
+                if states.any():
+                    block = h[: 1 if rows_alike else None, states, :, : 1 if tiers_alike else None]
+                    cum[:, states] = thresholds(block)
         return cum
 
     def _code(self, state: np.ndarray, segment: np.ndarray, tier: np.ndarray) -> np.ndarray:
