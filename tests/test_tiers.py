@@ -404,3 +404,18 @@ def test_the_tiered_example_runs_and_writes_its_tiers(tmp_path):
     tiers = pd.read_parquet(tmp_path / "tiers.parquet")
     assert list(tiers["tier"].cat.categories) == ["registered", "silver", "gold"]
     assert len(tiers) == 3 * 37 * 3 and tiers["cost"].sum() > 0
+
+
+def test_compare_names_tiers_added_and_changed():
+    from simulator.planning.compare import what_changed
+
+    base = sim.load_scenario("scenarios/baseline.yaml")
+    tiered = sim.load_scenario("scenarios/tiered_program.yaml")
+    rows = what_changed(base, tiered).set_index("key")
+    assert rows.loc["tier:gold", "kind"] == "tier added" and "from 250,000" in rows.loc["tier:gold", "b"]
+    assert rows.loc["program.review_months", "b"] == 6
+    cheaper = tiered.override(**{"program.tiers[2].cost.revenue_share": 0.015})
+    changed = what_changed(tiered, cheaper)
+    assert changed[["kind", "key", "a", "b"]].values.tolist() == [
+        ["tier changed", "tier:gold.cost.revenue_share", 0.02, 0.015]
+    ]

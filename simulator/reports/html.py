@@ -333,6 +333,8 @@ def _change_line(row: Any, a: Scenario, b: Scenario) -> str:
     cur = b.currency
     if row.kind == "key":
         return f"{key_words(row.key)}: {value_text(row.a)} → {value_text(row.b)}"
+    if row.kind in ("tier added", "tier removed"):
+        return f"{row.kind}: {row.key[len('tier:') :]} ({row.b if row.kind == 'tier added' else row.a})"
     name = row.key[len("lever:") :].split(".", 1)[0]
     if row.kind == "lever added":
         lever = next(lv for lv in b.program.levers if lv.name == name)
