@@ -369,7 +369,7 @@ def test_scorecard_groups_by_program_tier():
         ({"review_months": 6.5}, r"program\.review_months = 6\.5: must be a whole number"),
         (
             {"tiers": [{"name": "a"}, {"name": "b", "threshold": 1, "effects": {"growth.active": 10}}]},
-            r"program\.tiers: levers and tiers scale growth\.active to 1\.21 a year",
+            r"program\.tiers: tiers scale growth\.active to 1\.21 a year",
         ),
     ],
 )
@@ -383,7 +383,7 @@ def test_a_tier_stacked_on_a_lever_beyond_the_growth_cap_is_refused():
     lever = {"name": "push", "applies_to": ["active"], "effects": {"growth.active": 3.0}}  # 0.11 * 4 = 0.44: fine
     sim.load_scenario(small_channel(program={"levers": [lever]}))
     tiers = [{"name": "a"}, {"name": "b", "threshold": 1, "effects": {"growth.active": 2.0}}]  # 0.44 * 3 > 1
-    with pytest.raises(sim.ScenarioError, match=r"scale growth\.active to 1\.32 a year"):
+    with pytest.raises(sim.ScenarioError, match=r"levers: levers and tiers scale growth\.active to 1\.32 a year"):
         sim.load_scenario(small_channel(program={"levers": [lever], "tiers": tiers}))
 
 

@@ -225,8 +225,8 @@ def check_levers(scenario: Scenario) -> None:
         )
         if high > MAX_REVENUE_UPLIFT:
             raise ScenarioError(
-                f"levers and tiers scale the revenue of {state.label} partners by {high:.3g} (revenue.uplift "
-                f"effects times intensities, stacked); at most {MAX_REVENUE_UPLIFT:g} is allowed",
+                f"{_who_scales(scenario, 'revenue.uplift')} scale the revenue of {state.label} partners by {high:.3g} "
+                f"(revenue.uplift effects times intensities, stacked); at most {MAX_REVENUE_UPLIFT:g} is allowed",
                 _program_field(scenario, "revenue.uplift"),
             )
 
@@ -241,11 +241,19 @@ def check_growth(scenario: Scenario) -> None:
         extremes = (base * low, base * high)
         worst, least = max(extremes), min(extremes)
         if worst > MAX_ANNUAL_GROWTH or least <= -1.0:
+            scaled = worst if worst > MAX_ANNUAL_GROWTH else least
             raise ScenarioError(
-                f"levers and tiers scale {key} to {worst if worst > MAX_ANNUAL_GROWTH else least:.3g} a year; "
+                f"{_who_scales(scenario, key)} scale {key} to {scaled:.3g} a year; "
                 f"the scaled rate must stay above -1 and at most {MAX_ANNUAL_GROWTH:g}",
                 _program_field(scenario, key),
             )
+
+
+def _who_scales(scenario: Scenario, key: str) -> str:
+    """``levers``, ``tiers`` or ``levers and tiers``: who stacks effects on ``key``."""
+    levers = any(key in lv.effects for lv in scenario.program.levers)
+    tiers = any(key in t.effects for t in scenario.program.tiers)
+    return "levers and tiers" if levers and tiers else "tiers" if tiers else "levers"
 
 
 def _program_field(scenario: Scenario, key: str) -> str:
