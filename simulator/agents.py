@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from .engine.population import NEVER
-from .lifecycle.states import State
+from .lifecycle.states import IN_CHANNEL, State
 
 if TYPE_CHECKING:
     from .model import ChannelModel
@@ -97,6 +97,14 @@ class Partner(mesa.Agent):
     def first_deal_month(self) -> int | None:
         month = int(self._dynamic("first_deal", NEVER))
         return None if month == NEVER else month
+
+    @property
+    def tier(self) -> str | None:
+        """The partner tier it holds (None outside the channel, and in a scenario without tiers)."""
+        names = self._kernel.schedule.tier_names
+        if not names or self.state not in IN_CHANNEL:
+            return None
+        return names[int(self._dynamic("tier", 0))]
 
     def __repr__(self) -> str:
         return f"Partner(company={self.company}, state={self.state.label}, segment={self.segment})"

@@ -110,6 +110,9 @@ def _require_chain(scenario: Scenario, what: str) -> None:
         problems.append(f"collaboration.peer_effect = {scenario.collaboration.peer_effect} (must be 0)")
     if scenario.program.levers:
         problems.append(f"program.levers has {len(scenario.program.levers)} (must be empty)")
+    acting = [t.name for t in scenario.program.tiers if t.effects]
+    if acting:  # a tier's rates depend on each partner's revenue: no longer one chain for all
+        problems.append(f"program.tiers {', '.join(acting)} have effects (tiers must have none)")
     if problems:
         raise ScenarioError(
             f"the closed form of {what} needs recruitment off, no peer effect and no levers: " + "; ".join(problems)
@@ -571,8 +574,10 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
     H = scn.horizon_months
     rows: list[dict[str, object]] = []
 
-    off = "no recruitment, peer effect, levers"
-    chain = scn.override(recruitment__nurture_per_month=0, collaboration__peer_effect=0.0, program__levers=[])
+    off = "no recruitment, peer effect, levers"  # (and no tiers)
+    chain = scn.override(
+        recruitment__nurture_per_month=0, collaboration__peer_effect=0.0, program__levers=[], program__tiers=[]
+    )
     monthly = simulate(chain, reps, seed, partners=False).monthly
     counts, count_var = expected_state_counts(chain), state_count_variance(chain)
     at_horizon = monthly[monthly["month"] == H]

@@ -226,6 +226,9 @@ _FLOW_FIGURES = (
     Figure("lapses", "flow", "Lapses from collaboration", integer=True, moves=((_S.COLLABORATING, _S.ACTIVE),)),
     Figure("nurture_expiries", "flow", "Nurture periods ended", integer=True, moves=((_S.NURTURING, _S.PROSPECT),)),
     Figure("window_expiries", "flow", "Activation windows closed", integer=True, moves=((_S.SIGNED, _S.DORMANT),)),
+    # Partner tiers: moves between tiers at a review month (recorded by the kernel; 0 without tiers).
+    Figure("promotions", "flow", "Tier promotions", better=+1, integer=True),
+    Figure("demotions", "flow", "Tier demotions", better=-1, integer=True),
 )
 _MONEY_FIGURES = (
     Figure("revenue", "money", "Revenue", better=+1),
@@ -235,6 +238,7 @@ _MONEY_FIGURES = (
     Figure("cost_nurture", "money", "Cost of nurturing", better=-1),
     Figure("cost_onboarding", "money", "Cost of onboarding", better=-1),
     Figure("cost_program", "money", "Cost of program levers", better=-1),
+    Figure("cost_tiers", "money", "Cost of partner tiers (rebates and MDF)", better=-1),
     Figure("contribution", "money", "Contribution", better=+1),
 )
 _PARTNER_COUNT_FIGURES = (

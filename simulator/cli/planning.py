@@ -446,34 +446,26 @@ def _returns_table(result: CompareResult, currency: str) -> Table:
 # -- scorecard --------------------------------------------------------------------------
 
 
-def run_scorecard(args: argparse.Namespace) -> int:
-    scenario = load(args)
-    path = Path(args.csv) if args.csv else output_folder(args.out, args.scenario) / "scorecard.csv"
-    if path.exists() and path.is_dir():
-        raise ChannelError(f"--csv {path}: is a folder; give a file name such as {path / 'scorecard.csv'}")
-    card = scorecard(scenario, replications=args.replications, seed=args.seed)
-    cur = scenario.currency
-    title = (
-        f"{scenario.name}: partner scorecard at month {scenario.horizon_months} "
-        f"(means over {args.replications} replications, seed {args.seed})"
-    )
+def _scorecard_table(frame: pd.DataFrame, title: str, currency: str) -> Table:
+    """A scorecard table (per segment or program tier, and revenue tier) for the console."""
+    group = frame.columns[0]  # segment or program_tier
     table = Table(title=title, title_justify="left", header_style="bold")
     for col in (
-        "segment",
+        group.replace("_", " "),
         "tier",
         "partners",
         "recruited",
         "activation rate",
         "months to first deal (median)",
         "growth 12m (mean)",
-        f"revenue per partner ({cur})",
+        f"revenue per partner ({currency})",
         "share of revenue",
     ):
-        table.add_column(col, justify="left" if col in ("segment", "tier") else "right")
-    for _, r in card.table.iterrows():
-        total = r["segment"] == "all" or r["tier"] == "all"
+        table.add_column(col, justify="left" if col in (group.replace("_", " "), "tier") else "right")
+    for _, r in frame.iterrows():
+        total = r[group] == "all" or r["tier"] == "all"
         cells = [
-            r["segment"],
+            r[group],
             r["tier"],
             quantity(r["partners"]),
             quantity(r["recruited"]),
@@ -484,7 +476,22 @@ def run_scorecard(args: argparse.Namespace) -> int:
             share(r["revenue_share"]),
         ]
         table.add_row(*[Text(c, style="bold") for c in cells] if total else cells)
-    console.print(table)
+    return table
+
+
+def run_scorecard(args: argparse.Namespace) -> int:
+    scenario = load(args)
+    path = Path(args.csv) if args.csv else output_folder(args.out, args.scenario) / "scorecard.csv"
+    if path.exists() and path.is_dir():
+        raise ChannelError(f"--csv {path}: is a folder; give a file name such as {path / 'scorecard.csv'}")
+    card = scorecard(scenario, replications=args.replications, seed=args.seed)
+    title = (
+        f"{scenario.name}: partner scorecard at month {scenario.horizon_months} "
+        f"(means over {args.replications} replications, seed {args.seed})"
+    )
+    console.print(_scorecard_table(card.table, title, scenario.currency))
+    if card.by_tier is not None:
+        console.print(_scorecard_table(card.by_tier, f"{scenario.name}: the same by program tier", scenario.currency))
     conc = card.concentration
     if not conc.empty:
         parts = []
@@ -505,4 +512,6 @@ def run_scorecard(args: argparse.Namespace) -> int:
         console.print(f"Concentration at month {scenario.horizon_months} (earning partners): " + "; ".join(parts))
     written = card.to_csv(path)
     console.print(f"wrote {written}")
+    if card.by_tier is not None:
+        console.print(f"wrote {card.tier_csv_path(written)}")
     return 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..engine.results import check_result_memory, simulate
+from ..engine.results import SimulationResult, check_result_memory, simulate
 from ..errors import ChannelError
-from ..formatting import money, plural, printable
+from ..formatting import money, plural, printable, quantity
 from ..scenario import apply_assignments
 from ..vocabulary import VOCABULARY
 from .common import (
@@ -63,6 +63,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     )
     written = result.to_parquet(folder, csv=args.csv)  # written first: a full disk fails before any output
     console.print(summary_table(result.summary(), title, scenario.currency, summary_rows()))
+    if scenario.program.tiers:
+        console.print(tier_line(result))
     console.print("wrote " + ", ".join(str(p) for p in written))
     from ..reports.exports import Deliverables
 
@@ -85,3 +87,16 @@ def run_validate(args: argparse.Namespace) -> int:
             f"{plural(scn.horizon_months, 'month')})"
         )
     return 2 if failed else 0
+
+
+def tier_line(result: SimulationResult) -> str:
+    """Partners by tier at the horizon and the tiers' yearly cost, means over replications, in one line."""
+    scn = result.scenario
+    tiers = result.tiers
+    end = tiers[tiers.month == scn.horizon_months].groupby("tier", observed=False)["partners"].mean()
+    cost = tiers["cost"].sum() / max(len(result.replications), 1) / (scn.horizon_months / 12)
+    shown = ", ".join(f"{name} {quantity(end[name])}" for name in scn.program.tier_names)
+    return (
+        f"Partners by tier at month {scn.horizon_months} (mean): {shown}; "
+        f"tier rebates and MDF {money(cost, scn.currency)} a year"
+    )

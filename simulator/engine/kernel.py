@@ -10,7 +10,13 @@ so a company makes at most one move a month):
 4. run-rates grow by the start-of-month state (revenue);
 5. moves are applied; first deals start run-rates at potential;
 6. revenue is earned by the end-of-month state, costs are charged, and the
-   month's counts, flows, economics and concentration are recorded.
+   month's counts, flows, economics and concentration are recorded;
+7. at a review month, partners are re-tiered by trailing-12-month revenue
+   (the new tier takes effect next month).
+
+Every per-(replication, state, segment) table has a last axis for the partner
+tier (length T, 1 without tiers): a company's code into any of them is
+``rcode = row + (state * G + segment) * T + tier``.
 
 Work is confined to the columns recruitment can have reached by the month
 (``Layout.frontier``), which depends only on the scenario, so every row is
@@ -29,7 +35,7 @@ from ..errors import ChannelError
 from ..lifecycle import collaboration
 from ..lifecycle.hazards import hazard
 from ..lifecycle.measurement import concentration_rows
-from ..lifecycle.moves import MAX_MOVES, destinations, month_hazards
+from ..lifecycle.moves import MAX_MOVES, destinations, month_hazards, tiered_month_hazards
 from ..lifecycle.program import ProgramSchedule, compile_program
 from ..lifecycle.recruitment import company_signing_probability, select_for_nurturing, size_factors
 from ..lifecycle.revenue import growth_tables, ramp_factor, revenue_multipliers
@@ -99,7 +105,9 @@ class ChannelKernel:
     ``(replications, months)``, filled as the kernel steps. With
     ``concentration=False`` the monthly concentration measures are skipped
     (NaN, and -1 earning partners): planning searches that only need revenue
-    run faster.
+    run faster. With partner tiers, ``tier_partners``, ``tier_promotions_in``,
+    ``tier_demotions_in``, ``tier_rebate``, ``tier_mdf`` and ``tier_cost`` hold
+    the per-tier figures ``(replications, months, tiers)``.
     """
 
     def __init__(
@@ -128,11 +136,13 @@ class ChannelKernel:
         self.pop = build_population(scenario, self.streams, R, self.params, compiled=self.engine == "compiled")
         lay = self.layout = self.pop.layout
         G = self.G = len(scenario.market.segments)
+        sched = self.schedule
+        T = self.T = sched.tiers  # the tier axis of every table (1 without tiers)
         W = lay.width
         self.month = 0
 
         # Per-month tables (small), built once.
-        self._drift, self._sd = growth_tables(self.params, self.schedule)  # (1 or R, H+1, S, G)
+        self._drift, self._sd = growth_tables(self.params, self.schedule)  # (1 or R, H+1, S, G, T)
         e = scenario.recruitment.size_elasticity
         self._size_factor = (
             size_factors(self.pop.potential[:, :W], self.pop.segment[:, :W], self.params.segment("revenue_median"), e)
@@ -140,9 +150,9 @@ class ChannelKernel:
             else None
         )
         self._earn_mult = revenue_multipliers(self.schedule)
-        self._row = (np.arange(R, dtype=np.int32) * (S * G))[:, None]
-        # rcode = row offset + state * G + segment: one gather reads any per-(r, s, g) table.
-        self.rcode = self._row + self.pop.state.astype(np.int32) * G + self.pop.segment[:, :W]
+        self._row = (np.arange(R, dtype=np.int32) * (S * G * T))[:, None]
+        # rcode = row offset + (state * G + segment) * T + tier: one gather reads any per-(r, s, g, t) table.
+        self.rcode = self._code(self.pop.state, self.pop.segment[:, :W], self.pop.tier)
         self.counts = np.zeros((R, S, G), np.int64)
         np.add.at(self.counts, (slice(None), lay.channel_state, lay.channel_segment), 1)
         prospects_per_seg = np.bincount(lay.prospect_segment, minlength=G)
@@ -160,6 +170,15 @@ class ChannelKernel:
         }
         n_lev = len(self.schedule.lever_names)
         self.lever_cost = np.zeros((R, self.horizon + 1, n_lev))
+        n_tiers = len(sched.tier_names)  # 0 without tiers: the per-tier figures are empty
+        months = self.horizon + 1
+        self.tier_partners = np.zeros((R, months, n_tiers), np.int64)
+        self.tier_promotions_in = np.zeros((R, months, n_tiers), np.int64)
+        self.tier_demotions_in = np.zeros((R, months, n_tiers), np.int64)
+        self.tier_rebate = np.zeros((R, months, n_tiers))
+        self.tier_mdf = np.zeros((R, months, n_tiers))
+        self.tier_cost = np.zeros((R, months, n_tiers))
+        self._tier_counts = np.zeros((R, T), np.int64)  # in-channel partners by the tier they hold now
 
         # Month 0: today's channel, assumed to have earned its run-rate for the past year.
         K = lay.partners
@@ -169,22 +188,21 @@ class ChannelKernel:
             self._ring[:, :, :K] = history_per_month(scenario)  # the partner list's own history
         if self.horizon <= 12:
             self._run_rate_year_ago = self.pop.run_rate.copy()
+        t12 = self._ring[:, :, :K].sum(axis=0)
+        if sched.has_tiers:  # today's partners take the tier their past year's revenue qualifies for
+            self._retier(K, t12)
         if self.engine == "compiled":
             # the month a company last earned: its trailing revenue is summed only within 12 months of it
             self._last_earned = np.full((R, W), -(1 << 20), np.int32)
             self._last_earned[:, :K][self._ring[:, :, :K].any(axis=0)] = 0
             self._trailing = np.zeros((R, W))  # trailing-12-month revenue per company, kept as a running sum
-            self._trailing[:, :K] = self._ring[:, :, :K].sum(axis=0)
+            self._trailing[:, :K] = t12
             # members of the concentration measures by trailing revenue, largest first (kept from month to month)
             self._ranked = np.zeros((R, W), np.int64)
             self._n_ranked = np.zeros(R, np.int64)
             self._is_ranked = np.zeros((R, W), bool)
-            # partner tiers (one tier without them): every in-channel partner in tier 0
-            self._n_tiers = 1
-            self._tier = np.zeros((R, W), np.int8)
-            self._tier_counts = self.counts[:, IS_IN_CHANNEL].sum(axis=(1, 2))[:, None].copy()
-            self._tier_thresholds = np.zeros(1)
-            self._review_months = 0
+            if not sched.has_tiers:  # one tier: every in-channel partner
+                self._tier_counts = self.counts[:, IS_IN_CHANNEL].sum(axis=(1, 2))[:, None].astype(np.int64)
         self._record(
             0,
             K,
@@ -193,7 +211,10 @@ class ChannelKernel:
             np.zeros(R, np.int64),
             np.zeros(R, np.int64),
             np.zeros((R, G), np.int64),
+            t12,
         )
+        if sched.has_tiers:
+            self.tier_partners[:, 0] = self._tier_counts
 
     # -- the month ---------------------------------------------------------
 
@@ -223,7 +244,10 @@ class ChannelKernel:
         share = collaboration.collaborating_share(
             self.counts[:, State.ACTIVE].sum(1), self.counts[:, State.COLLABORATING].sum(1)
         )
-        cum = thresholds(month_hazards(self.params, self.schedule, m, share))  # (R, S, G, MAX_MOVES)
+        if self.schedule.has_tiers:
+            cum = self._tiered_thresholds(m, share)  # (R, S, G, T, MAX_MOVES)
+        else:
+            cum = thresholds(month_hazards(self.params, self.schedule, m, share))[:, :, :, None]
         self._step_numpy(m, K, cum)
 
     def _step_numpy(self, m: int, K: int, cum: np.ndarray) -> None:
@@ -236,7 +260,7 @@ class ChannelKernel:
         # 1. Recruitment: the best-scored eligible prospects enter nurturing.
         sel_rows, sel_cols = select_for_nurturing(state, pop.eligible_from, m, lay.partners, lay.frontier(npm, m), npm)
 
-        # 2. Competing-risk thresholds of each company's state and segment.
+        # 2. Competing-risk thresholds of each company's state, segment and tier.
         leave = np.ascontiguousarray(cum[..., -1]).ravel()
 
         # 3. Who moves: a random move, or a nurture period / activation window running out.
@@ -269,7 +293,7 @@ class ChannelKernel:
         # 5. Apply the moves.
         old = state[rows, cols]
         seg = pop.segment[rows, cols]
-        k = (u[rows, cols][:, None] >= cum[rows, old, seg]).sum(axis=1)
+        k = (u[rows, cols][:, None] >= cum[rows, old, seg, pop.tier[rows, cols]]).sum(axis=1)
         if self._size_factor is not None:  # nurtured: signing (move 0) below its own threshold, else its deadline
             nurt = old == State.NURTURING
             k[nurt] = np.where(u[rows[nurt], cols[nurt]] < threshold[rows[nurt], cols[nurt]], 0, MAX_MOVES)
@@ -300,36 +324,94 @@ class ChannelKernel:
             self._run_rate_year_ago = pop.run_rate.copy()
         self._ring[m % 12, :, :K] = rev
         self.month = m
-        self._record(m, K, rev, transitions, activations, reactivations, signings_by_seg)
+        t12 = self._ring[:, :, :K].sum(axis=0)
+        self._record(m, K, rev, transitions, activations, reactivations, signings_by_seg, t12)
+
+        # 7. Tier review at the end of the month: costs above were charged for the tier held during it.
+        if self.schedule.is_review(m):
+            moved_up, moved_down = self._retier(K, t12)
+            self.record["promotions"][:, m] = moved_up.sum(axis=1)
+            self.record["demotions"][:, m] = moved_down.sum(axis=1)
+            self.tier_promotions_in[:, m] = moved_up
+            self.tier_demotions_in[:, m] = moved_down
+        if self.schedule.has_tiers:
+            self.tier_partners[:, m] = self._tier_counts
+
+    def _tiered_thresholds(self, m: int, share: np.ndarray) -> np.ndarray:
+        """Competing-risk thresholds of every tier, ``(R, S, G, T, MAX_MOVES)``.
+
+        Thresholds are computed row by row, so a block of rows that is the same in every replication
+        (a state no replication-specific figure reaches: the peer effect reaches only active partners,
+        drawn parameters all) or in every tier (a state no tier's effects reach) is computed once and
+        broadcast: the same numbers as computing every row, for a fraction of the work.
+        """
+        h = tiered_month_hazards(self.params, self.schedule, m, share)
+        cum = np.empty(h.shape)
+        same_rows = (h == h[:1]).all(axis=(0, 2, 3, 4))  # (S,): alike in every replication
+        same_tiers = np.ones(S, bool)
+        same_tiers[self.schedule.tier_move_states] = False
+        for rows_alike in (True, False):
+            for tiers_alike in (True, False):
+                states = (same_rows == rows_alike) & (same_tiers == tiers_alike)
+                if states.any():
+                    block = h[: 1 if rows_alike else None, states, :, : 1 if tiers_alike else None]
+                    cum[:, states] = thresholds(block)
+        return cum
+
+    def _code(self, state: np.ndarray, segment: np.ndarray, tier: np.ndarray) -> np.ndarray:
+        """``rcode`` of companies (first columns of each row): where their row of any per-(r, s, g, t) table is."""
+        return self._row + (state.astype(np.int32) * self.G + segment) * self.T + tier
+
+    def _retier(self, K: int, t12: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Tier every in-channel partner by its trailing-12-month revenue ``t12`` (R, K): the highest tier
+        whose threshold it reaches. Returns moves into each tier, up and down, ``(R, T)`` each."""
+        pop, T = self.pop, self.T
+        in_channel = IS_IN_CHANNEL[pop.state[:, :K]]
+        new = np.zeros(t12.shape, np.int8)
+        for threshold in self.schedule.tier_thresholds[1:]:  # a few tiers: comparisons beat a search
+            new += t12 >= threshold
+        new *= in_channel  # companies outside the channel carry tier 0
+        old = pop.tier[:, :K]
+        row = np.arange(self.R)[:, None] * T + new
+        up = np.bincount(row[new > old], minlength=self.R * T).reshape(self.R, T)
+        down = np.bincount(row[new < old], minlength=self.R * T).reshape(self.R, T)
+        pop.tier[:, :K] = new
+        self.rcode[:, :K] = self._code(pop.state[:, :K], pop.segment[:, :K], new)
+        counts = np.empty((self.R, T), np.int64)
+        for t in range(1, T):
+            counts[:, t] = (new == t).sum(axis=1)
+        counts[:, 0] = in_channel.sum(axis=1) - counts[:, 1:].sum(axis=1)
+        self._tier_counts = counts
+        return up, down
 
     def _advance_compiled(self, last: int) -> None:
         """Months ``month + 1 .. last`` by the compiled kernel (:mod:`simulator.engine.compiled`): the same
         rules, company by company, each replication running its months in turn; then each month is booked."""
         from .compiled import run_months
 
-        scn, pop, lay, R, G = self.scenario, self.pop, self.layout, self.R, self.G
+        scn, pop, lay, R, G, sched = self.scenario, self.pop, self.layout, self.R, self.G, self.schedule
         npm, act = scn.recruitment.nurture_per_month, scn.activation
         first = self.month + 1
         while first <= last:
             end = min(last, first + self._months_per_run - 1)
-            T = end - first + 1
+            n = end - first + 1  # months in this call
             tables = self._compiled_tables(first, end)
             out = {
-                "transitions": np.zeros((R, T, S, S), np.int64),
-                "activations": np.zeros((R, T), np.int64),
-                "reactivations": np.zeros((R, T), np.int64),
-                "signings": np.zeros((R, T, G), np.int64),
-                "revenue": np.zeros((R, T)),
-                "revenue_t12m": np.zeros((R, T)),
-                "revenue_by_state": np.zeros((R, T, S, G)),
-                "counts": np.zeros((R, T, S, G), np.int64),
-                "concentration": np.zeros((R, T, 7)),
-                "tier_counts_charged": np.zeros((R, T, self._n_tiers), np.int64),
-                "tier_counts": np.zeros((R, T, self._n_tiers), np.int64),
-                "promotions_in": np.zeros((R, T, self._n_tiers), np.int64),
-                "demotions_in": np.zeros((R, T, self._n_tiers), np.int64),
+                "transitions": np.zeros((R, n, S, S), np.int64),
+                "activations": np.zeros((R, n), np.int64),
+                "reactivations": np.zeros((R, n), np.int64),
+                "signings": np.zeros((R, n, G), np.int64),
+                "revenue": np.zeros((R, n)),
+                "revenue_t12m": np.zeros((R, n)),
+                "revenue_by_state": np.zeros((R, n, S, G)),
+                "counts": np.zeros((R, n, S, G), np.int64),
+                "concentration": np.zeros((R, n, 7)),
+                "tier_counts_charged": np.zeros((R, n, self.T), np.int64),
+                "tier_counts": np.zeros((R, n, self.T), np.int64),
+                "promotions_in": np.zeros((R, n, self.T), np.int64),
+                "demotions_in": np.zeros((R, n, self.T), np.int64),
             }
-            out["revenue_by_state"] = np.zeros((R, T, S, G, self._n_tiers))
+            out["revenue_by_state"] = np.zeros((R, n, S, G, self.T))
             run_months(
                 first, end, self.horizon - 12, lay.partners, lay.width, npm, scn.recruitment.nurture_months,
                 act.window_months, scn.recruitment.cooloff_months, float(act.ramp_start), act.ramp_months,
@@ -340,7 +422,7 @@ class ChannelKernel:
                 pop.state, pop.segment, pop.entered, pop.deadline, pop.eligible_from, pop.run_rate, pop.potential,
                 pop.signed_month, pop.first_deal, pop.collaborating_months, self._last_earned, self._trailing,
                 self._ranked, self._n_ranked, self._is_ranked, self.counts, self._ring, self._year_ago,
-                self._tier, self._tier_counts, self._tier_thresholds, self._review_months,
+                pop.tier, self._tier_counts, sched.tier_thresholds, sched.review_months if sched.has_tiers else 0,
                 out["transitions"], out["activations"], out["reactivations"], out["signings"], out["revenue"],
                 out["revenue_t12m"], out["revenue_by_state"], out["counts"], out["concentration"],
                 out["tier_counts_charged"], out["tier_counts"], out["promotions_in"], out["demotions_in"],
@@ -369,10 +451,19 @@ class ChannelKernel:
                     out["activations"][:, t],
                     out["reactivations"][:, t],
                     out["signings"][:, t],
-                    out["revenue_by_state"][:, t].sum(axis=3),
+                    out["revenue_by_state"][:, t],
                     measured,
                     out["counts"][:, t],
+                    out["tier_counts_charged"][:, t],
                 )
+                if sched.has_tiers:
+                    self.tier_partners[:, m] = out["tier_counts"][:, t]
+                    if sched.is_review(m):
+                        up, down = out["promotions_in"][:, t], out["demotions_in"][:, t]
+                        self.record["promotions"][:, m] = up.sum(axis=1)
+                        self.record["demotions"][:, m] = down.sum(axis=1)
+                        self.tier_promotions_in[:, m] = up
+                        self.tier_demotions_in[:, m] = down
             first = end + 1
 
     @cached_property
@@ -391,18 +482,24 @@ class ChannelKernel:
         params, sched = self.params, self.schedule
         rows = self.R if params.uncertain else 1
         no_peers = np.zeros(rows)
-        hazards = np.stack([month_hazards(params, sched, m, no_peers) for m in range(first, last + 1)])
+        hazards_of = tiered_month_hazards if sched.has_tiers else month_hazards
+        hazards = np.stack([hazards_of(params, sched, m, no_peers) for m in range(first, last + 1)])
+        if not sched.has_tiers:
+            hazards = hazards[..., None, :]  # one tier
         per_row = lambda key: np.array(  # noqa: E731 - a writable copy: numba types read-only arrays apart
             np.broadcast_to(np.asarray(key, np.float64).reshape(-1), (rows,))
         )
         months = slice(first, last + 1)
+        adoption = RATE_INDEX["collaboration.adoption_probability"]
         elastic = self._size_factor is not None
         return {
-            "cum": np.ascontiguousarray(thresholds(hazards)[:, :, :, :, None]),
-            "active_hazard": np.ascontiguousarray(hazards[:, :, State.ACTIVE, :, None]),
+            "cum": np.ascontiguousarray(thresholds(hazards)),
+            "active_hazard": np.ascontiguousarray(hazards[:, :, State.ACTIVE]),
             "adoption_hazard": per_row(hazard(params.value("collaboration.adoption_probability"))),
+            # levers' multiplier times the tier's factor, in the order the numpy hazards multiply them
             "adoption_multiplier": np.ascontiguousarray(
-                sched.multiplier[months, RATE_INDEX["collaboration.adoption_probability"], State.ACTIVE][..., None]
+                sched.multiplier[months, adoption, State.ACTIVE][..., None]
+                * sched.tier_factor[:, adoption, State.ACTIVE]
             ),
             "peer_effect": per_row(params.value("collaboration.peer_effect")),
             "size_factor": self._size_factor if elastic else np.empty((0, 0)),
@@ -411,13 +508,13 @@ class ChannelKernel:
             "win_multiplier": np.ascontiguousarray(
                 sched.multiplier[months, RATE_INDEX["recruitment.win_share"], State.NURTURING]
             ),
-            "drift": np.ascontiguousarray(self._drift[:, months, ..., None]),
-            "sd": np.ascontiguousarray(self._sd[:, months, ..., None]),
-            "earn": np.ascontiguousarray(self._earn_mult[months, ..., None]),
+            "drift": np.ascontiguousarray(self._drift[:, months]),
+            "sd": np.ascontiguousarray(self._sd[:, months]),
+            "earn": np.ascontiguousarray(self._earn_mult[months]),
         }
 
     def _per_row(self, table: np.ndarray) -> np.ndarray:
-        """A month's ``(1 or R, S, G)`` table, one ``S * G`` block per replication (gathered by rcode)."""
+        """A month's ``(1 or R, S, G, T)`` table, one ``S * G * T`` block per replication (gathered by rcode)."""
         return np.ascontiguousarray(np.broadcast_to(table, (self.R, *table.shape[1:])), dtype=np.float64).ravel()
 
     def _apply(
@@ -432,7 +529,19 @@ class ChannelKernel:
         """Write the month's moves into the population; return first-deal mask and signings."""
         pop, G, scn = self.pop, self.G, self.scenario
         pop.state[rows, cols] = new
-        self.rcode[rows, cols] = self._row[rows, 0] + new.astype(np.int32) * G + seg
+        if self.schedule.has_tiers:
+            # Recruits enter the lowest tier; companies leaving the channel carry tier 0. Tiers change only there
+            # and at reviews, so the partners of each tier change by the movers entering and leaving the channel.
+            T = self.T
+            tier = pop.tier[rows, cols]
+            size = self.R * T
+            self._tier_counts -= np.bincount((rows * T + tier)[IS_IN_CHANNEL[old]], minlength=size).reshape(self.R, T)
+            tier = np.where(IS_IN_CHANNEL[new] & IS_IN_CHANNEL[old], tier, 0).astype(np.int8)
+            pop.tier[rows, cols] = tier
+            self._tier_counts += np.bincount((rows * T + tier)[IS_IN_CHANNEL[new]], minlength=size).reshape(self.R, T)
+            self.rcode[rows, cols] = self._row[rows, 0] + (new.astype(np.int32) * G + seg) * T + tier
+        else:
+            self.rcode[rows, cols] = self._row[rows, 0] + new.astype(np.int32) * G + seg
         # Completed collaboration stints: month-ends collaborating among months 1..m-1.
         left_collab = old == State.COLLABORATING
         if left_collab.any():
@@ -472,14 +581,16 @@ class ChannelKernel:
         activations: np.ndarray,
         reactivations: np.ndarray,
         signings_by_seg: np.ndarray,
+        t12: np.ndarray,
     ) -> None:
+        sched = self.schedule
         revenue = rev.sum(axis=1, dtype=np.float64)
-        t12 = self._ring[:, :, :K].sum(axis=0)
-        rev_sg = None
-        if self.schedule.lever_names and m > 0 and self.schedule.has_revenue_share:
-            rev_sg = np.bincount(self.rcode[:, :K].ravel(), weights=rev.ravel(), minlength=self.R * S * self.G).reshape(
-                self.R, S, self.G
-            )
+        rebates = sched.has_tiers and bool(sched.tier_revenue_share.any())
+        rev_sgt = None  # revenue by replication, state, segment and tier, when a revenue share needs it
+        if m > 0 and (rebates or (sched.lever_names and sched.has_revenue_share)):
+            rev_sgt = np.bincount(
+                self.rcode[:, :K].ravel(), weights=rev.ravel(), minlength=self.R * S * self.G * self.T
+            ).reshape(self.R, S, self.G, self.T)
         conc = concentration_rows(t12, self.signed_or_earning(t12)) if self.concentration else None
         self._book(
             m,
@@ -489,7 +600,7 @@ class ChannelKernel:
             activations,
             reactivations,
             signings_by_seg,
-            rev_sg,
+            rev_sgt,
             conc,
         )
 
@@ -505,12 +616,15 @@ class ChannelKernel:
         revenue_by_state: np.ndarray | None,
         conc: dict[str, np.ndarray] | None,
         counts: np.ndarray | None = None,
+        tier_counts: np.ndarray | None = None,
     ) -> None:
         """Record month ``m``: counts, flows, revenue, every cost line and the concentration measures
-        (None: not measured); ``counts`` by state and segment at the month's end (default: now). Both
-        kernels book their months here."""
+        (None: not measured). ``revenue_by_state`` is ``(R, S, G, T)`` (None when no revenue share needs
+        it); ``counts`` by state and segment and ``tier_counts`` (in-channel partners by the tier held
+        during the month) are the month's end (default: now). Both kernels book their months here."""
         rec, sched = self.record, self.schedule
         counts = self.counts if counts is None else counts
+        tier_counts = self._tier_counts if tier_counts is None else tier_counts
         by_state = counts.sum(axis=2)
         for s in State:
             rec[s.label][:, m] = by_state[:, s]
@@ -527,6 +641,7 @@ class ChannelKernel:
         nurture_cost = par.per_replication("economics.nurture_cost_per_month")
         cost_nurture = by_state[:, State.NURTURING] * nurture_cost if m else 0.0
         cost_onboarding = signings * par.per_replication("economics.onboarding_cost")
+        rebates = sched.has_tiers and bool(sched.tier_revenue_share.any())
         if sched.lever_names and m > 0:
             lever = (
                 sched.fixed_cost[:, m][None, :]
@@ -534,15 +649,22 @@ class ChannelKernel:
                 + np.einsum("lg,rg->rl", sched.per_signing_cost[:, m], signings_by_seg)
             )
             if sched.has_revenue_share:
-                lever += np.einsum("lsg,rsg->rl", sched.revenue_share[:, m], revenue_by_state)
+                lever += np.einsum("lsg,rsg->rl", sched.revenue_share[:, m], revenue_by_state.sum(axis=3))
             self.lever_cost[:, m] = lever
         cost_program = self.lever_cost[:, m].sum(axis=1)
-        cost = cost_nurture + cost_onboarding + cost_program
+        cost_tiers = 0.0
+        if sched.has_tiers and m > 0:  # for the tier held during the month (a review moves partners after it)
+            self.tier_rebate[:, m] = revenue_by_state.sum(axis=(1, 2)) * sched.tier_revenue_share if rebates else 0.0
+            self.tier_mdf[:, m] = tier_counts * sched.tier_per_partner
+            self.tier_cost[:, m] = self.tier_rebate[:, m] + self.tier_mdf[:, m]
+            cost_tiers = self.tier_cost[:, m].sum(axis=1)
+        cost = cost_nurture + cost_onboarding + cost_program + cost_tiers
         margin = par.per_replication("economics.gross_margin") * revenue
         rec["margin"][:, m] = margin
         rec["cost_nurture"][:, m] = cost_nurture
         rec["cost_onboarding"][:, m] = cost_onboarding
         rec["cost_program"][:, m] = cost_program
+        rec["cost_tiers"][:, m] = cost_tiers
         rec["cost"][:, m] = cost
         rec["contribution"][:, m] = margin - cost
 

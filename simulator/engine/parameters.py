@@ -44,9 +44,9 @@ class ReplicationParameters:
         growth = dict(GROWTH_RATES)
         for key, dist in scenario.uncertainty.items():
             low, high = key_bounds(key, segments)
-            if key in growth:  # levers scale growth: keep the scaled rate within the engine's cap
+            if key in growth:  # levers and tiers scale growth: keep the scaled rate within the engine's cap
                 _, most = rate_multiplier_range(
-                    scenario.program.levers, segments, scenario.horizon_months, key, growth[key]
+                    scenario.program.levers, segments, scenario.horizon_months, key, growth[key], scenario.program.tiers
                 )
                 high = min(high, MAX_ANNUAL_GROWTH / most) if most > 0 else high
             u = streams.uniform(np.empty((replications, 1), np.float64), 0, Purpose.PARAMETERS, lane(key))[:, 0]

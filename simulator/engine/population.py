@@ -109,6 +109,7 @@ class Population:
     signed_month: np.ndarray  # int16 (R, W)
     first_deal: np.ndarray  # int16 (R, W)
     collaborating_months: np.ndarray  # int16 (R, W): completed stints only
+    tier: np.ndarray  # int8 (R, W): partner tier index (0 = lowest; 0 for companies outside the channel)
 
 
 def history_per_month(scenario: Scenario) -> np.ndarray:
@@ -287,4 +288,5 @@ def build_population(
         signed_month=signed_month,
         first_deal=first_deal,
         collaborating_months=np.zeros((reps, W), np.int16),
+        tier=np.zeros((reps, W), np.int8),  # today's partners are tiered by the kernel, from month 0's revenue
     )

@@ -17,14 +17,15 @@ from ..scenario.loading import ScenarioLike, load_scenario
 from ..scenario.schema import Scenario
 from ..stats import band_row
 from ..validation import FLAG, REPLICATIONS, SEED, validate_arguments
-from ..vocabulary import STATE_LABELS, VOCABULARY, kpi_columns
+from ..vocabulary import IS_IN_CHANNEL, STATE_LABELS, VOCABULARY, kpi_columns
 from .kernel import INTEGER_COLUMNS, MONTHLY_COLUMNS, ChannelKernel, resolve_engine
 from .population import NEVER
 
 BLOCK_ELEMENTS = 1 << 18  # replications x columns per block: keeps the working set in cache
 MEMORY_SHARE = 0.5  # of this machine's memory that the result tables of one simulate() may take
-PARTNER_ROW_BYTES = 180  # 17 columns: nullable integers, categoricals and the partner_id strings (64 bytes)
+PARTNER_ROW_BYTES = 181  # 18 columns: nullable integers, categoricals and the partner_id strings (64 bytes)
 LEVER_ROW_BYTES = 25  # replication, month, lever code, cost
+TIER_ROW_BYTES = 65  # replication, month, tier code, partners, promotions_in, demotions_in, cost, rebate, mdf
 
 
 def result_bytes(scenario: Scenario, n_replications: int, partners: bool = True) -> int:
@@ -36,6 +37,7 @@ def result_bytes(scenario: Scenario, n_replications: int, partners: bool = True)
     months = scenario.horizon_months + 1
     per_replication = months * (len(MONTHLY_COLUMNS) + 2) * 8
     per_replication += months * len(scenario.program.levers) * LEVER_ROW_BYTES
+    per_replication += months * len(scenario.program.tiers) * TIER_ROW_BYTES
     if partners:
         recruited = scenario.recruitment.nurture_per_month * scenario.horizon_months * scenario.recruitment.win_share
         signed = scenario.channel.partners + min(scenario.market.prospects, int(np.ceil(recruited)))
@@ -113,6 +115,8 @@ class SimulationResult:
     ``partners``: the scorecard at the horizon, one row per replication and
     company that was ever signed (None when not kept).
     ``lever_costs``: cost of each program lever per replication and month.
+    ``tiers``: partners, moves and cost of each partner tier per replication
+    and month (see :func:`tier_frame`; no rows without tiers).
     """
 
     scenario: Scenario
@@ -121,6 +125,7 @@ class SimulationResult:
     monthly: pd.DataFrame
     partners: pd.DataFrame | None
     lever_costs: pd.DataFrame
+    tiers: pd.DataFrame = field(default_factory=lambda: empty_tier_frame(()))
     _kpis: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -139,12 +144,17 @@ class SimulationResult:
         return self.monthly[self.monthly["replication"] == r].reset_index(drop=True)
 
     def to_parquet(self, folder: str | Path, csv: bool = False) -> list[Path]:
-        """Write ``monthly``, ``partners`` and ``lever_costs`` (Parquet, and CSV if asked)."""
+        """Write ``monthly``, ``partners``, ``lever_costs`` and ``tiers`` (Parquet, and CSV if asked)."""
         from ..sweeps.storage import atomic_write_bytes
 
         folder = Path(folder)
         written = []
-        tables = {"monthly": self.monthly, "partners": self.partners, "lever_costs": self.lever_costs}
+        tables = {
+            "monthly": self.monthly,
+            "partners": self.partners,
+            "lever_costs": self.lever_costs,
+            "tiers": self.tiers,
+        }
         for name, table in tables.items():
             if table is None:
                 continue
@@ -195,13 +205,14 @@ def simulate(
         scn = scn.without_uncertainty()
     reps = replications
     check_result_memory(scn, reps.size, partners)
-    monthly, scorecards, levers, kpis = [], [], [], []
+    monthly, scorecards, levers, tiers, kpis = [], [], [], [], []
     resolve_engine(engine)  # refused before any work
     with phase("simulate", total=reps.size) as shown:
         for kernel in run_blocks(scn, seed, reps, concentration=concentration, engine=engine):
             shown.advance(kernel.R)  # a block at a time: the compiled kernel runs a block's months in one call
             monthly.append(monthly_frame(kernel))
             levers.append(lever_cost_frame(kernel))
+            tiers.append(tier_frame(kernel))
             kpis.append(kpi_table(kernel.replications, kernel.record, scn))
             if partners:
                 scorecards.append(partner_frame(kernel))
@@ -212,6 +223,7 @@ def simulate(
         monthly=pd.concat(monthly, ignore_index=True),
         partners=pd.concat(scorecards, ignore_index=True) if partners else None,
         lever_costs=pd.concat(levers, ignore_index=True),
+        tiers=pd.concat(tiers, ignore_index=True),
         _kpis=pd.concat(kpis, ignore_index=True),
     )
 
@@ -252,6 +264,56 @@ def lever_cost_frame(kernel: ChannelKernel) -> pd.DataFrame:
             "month": np.tile(np.repeat(np.arange(months), L), R),
             "lever": pd.Categorical.from_codes(np.tile(np.arange(L), R * months), categories=list(names)),
             "cost": cost.ravel(),
+        }
+    )
+
+
+#: Columns of the ``tiers`` table, after replication, month and tier.
+TIER_COLUMNS = ("partners", "promotions_in", "demotions_in", "cost", "rebate", "mdf")
+
+
+def empty_tier_frame(names: tuple[str, ...]) -> pd.DataFrame:
+    """The ``tiers`` table with its columns and no rows (a scenario without tiers)."""
+    return pd.DataFrame(
+        {
+            "replication": pd.Series(dtype="int64"),
+            "month": pd.Series(dtype="int64"),
+            "tier": pd.Categorical([], categories=list(names)),
+            **{c: pd.Series(dtype="int64" if c in _TIER_COUNTS else "float64") for c in TIER_COLUMNS},
+        }
+    )
+
+
+_TIER_COUNTS = ("partners", "promotions_in", "demotions_in")
+
+
+def tier_frame(kernel: ChannelKernel) -> pd.DataFrame:
+    """Partner tiers per replication, month and tier (tiers lowest first).
+
+    ``partners``: in-channel partners holding the tier at the end of the month (after the month's
+    review, so from month m + 1 on they hold it); ``promotions_in`` / ``demotions_in``: partners
+    moved into the tier at the month's review from a lower / higher one; ``rebate``, ``mdf``,
+    ``cost``: what the tier cost in the month, for the tier held during it (before its review).
+    """
+    names = kernel.schedule.tier_names
+    if not names:
+        return empty_tier_frame(names)
+    months = kernel.month + 1
+    R, T = kernel.R, len(names)
+    columns = {
+        "partners": kernel.tier_partners,
+        "promotions_in": kernel.tier_promotions_in,
+        "demotions_in": kernel.tier_demotions_in,
+        "cost": kernel.tier_cost,
+        "rebate": kernel.tier_rebate,
+        "mdf": kernel.tier_mdf,
+    }
+    return pd.DataFrame(
+        {
+            "replication": np.repeat(kernel.replications, months * T),
+            "month": np.tile(np.repeat(np.arange(months, dtype=np.int64), T), R),
+            "tier": pd.Categorical.from_codes(np.tile(np.arange(T), R * months), categories=list(names)),
+            **{c: a[:, :months, :].ravel() for c, a in columns.items()},
         }
     )
 
@@ -297,9 +359,21 @@ def partner_frame(kernel: ChannelKernel) -> pd.DataFrame:
             "run_rate": pop.run_rate[rows, cols].astype(np.float64),
             "revenue_t12m": t12,
             "growth_12m": kernel.growth_12m()[rows, cols],
+            "tier": partner_tiers(kernel, rows, cols),
         }
     )
     return frame
+
+
+def partner_tiers(kernel: ChannelKernel, rows: np.ndarray, cols: np.ndarray) -> pd.Categorical:
+    """The tier each listed company holds now: its name for partners in the channel, missing for the rest
+    (companies that left, and every company of a scenario without tiers), like other unknown values."""
+    names = kernel.schedule.tier_names
+    codes = np.full(rows.size, -1, np.int8)
+    if names:
+        pop = kernel.pop
+        codes = np.where(IS_IN_CHANNEL[pop.state[rows, cols]], pop.tier[rows, cols], -1).astype(np.int8)
+    return pd.Categorical.from_codes(codes, categories=list(names))
 
 
 # -- horizon figures ------------------------------------------------------------
@@ -378,4 +452,5 @@ __all__ = [
     "partner_frame",
     "simulate",
     "summarize",
+    "tier_frame",
 ]

@@ -8,7 +8,7 @@ segment]`` (costs), so the monthly kernel never loops over levers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,7 +17,7 @@ from ..errors import ScenarioError
 from ..vocabulary import EARNING, GROWTH_RATES, N_STATES, RATE_INDEX, RATE_KEYS, RATES, State
 
 if TYPE_CHECKING:
-    from ..scenario.schema import Lever, Scenario
+    from ..scenario.schema import Lever, Scenario, Tier
 
 MAX_ANNUAL_GROWTH = 1.0  # keeps run-rates finite over 600 months
 
@@ -37,6 +37,14 @@ class ProgramSchedule:
     per_partner_cost: np.ndarray  # (levers, H+1, states, segments)
     per_signing_cost: np.ndarray  # (levers, H+1, segments)
     revenue_share: np.ndarray  # (levers, H+1, states, segments)
+    tier_names: tuple[str, ...] = ()
+    #: ``tier_factor[t, rate, state]`` scales the rate for companies of tier ``t`` in that state, every
+    #: month and segment, on top of the levers; ``(T, rates, states)``, all ones without tiers (T = 1).
+    tier_factor: np.ndarray = field(default_factory=lambda: np.ones((1, len(RATE_KEYS), N_STATES)))
+    tier_thresholds: np.ndarray = field(default_factory=lambda: np.zeros(1))  # (T,) trailing-12-month revenue
+    tier_revenue_share: np.ndarray = field(default_factory=lambda: np.zeros(1))  # (T,) rebate on tier revenue
+    tier_per_partner: np.ndarray = field(default_factory=lambda: np.zeros(1))  # (T,) MDF per partner-month
+    review_months: int = 12
 
     def rate(self, key: str) -> np.ndarray:
         """Multipliers of one rate: ``(H+1, states, segments)``."""
@@ -45,6 +53,34 @@ class ProgramSchedule:
     @property
     def has_revenue_share(self) -> bool:
         return bool(self.revenue_share.any())
+
+    @property
+    def tiers(self) -> int:
+        """T: number of tiers, the length of the kernel's tier axis (1 without tiers)."""
+        return self.tier_factor.shape[0]
+
+    @property
+    def has_tiers(self) -> bool:
+        return bool(self.tier_names)
+
+    def month_multiplier(self, month: int, tier: int) -> np.ndarray:
+        """What scales each rate in ``month`` for companies of ``tier``: levers times the tier factor,
+        ``(rates, states, segments)`` (the lever table itself without tiers, so no-tier runs are unchanged)."""
+        if not self.has_tiers:
+            return self.multiplier[month]
+        return self.multiplier[month] * self.tier_factor[tier][:, :, None]
+
+    @property
+    def tier_move_states(self) -> np.ndarray:
+        """States whose move hazards differ between tiers (a tier scales one of their probabilities
+        differently from the lowest tier); in every other state all tiers move alike."""
+        probability = [RATE_INDEX[k] for k in RATE_KEYS if RATES[k].probability]
+        f = self.tier_factor[:, probability]  # (T, rates, states)
+        return np.flatnonzero((f != f[:1]).any(axis=(0, 1)))
+
+    def is_review(self, month: int) -> bool:
+        """Tiers are reviewed at the end of months review_months, 2 * review_months, ..."""
+        return self.has_tiers and month >= 1 and month % self.review_months == 0
 
 
 MAX_PROGRAM_BYTES = 256 << 20  # the compiled tables of one scenario: far above any real program
@@ -86,6 +122,17 @@ def compile_program(scenario: Scenario) -> ProgramSchedule:
                 revenue_share[li, months, s, segs] = k * lever.cost.revenue_share
         per_signing[li, months, segs] = k * lever.cost.per_signing
 
+    tiers = scenario.program.tiers
+    extra = {}
+    if tiers:
+        extra = {
+            "tier_names": tuple(t.name for t in tiers),
+            "tier_factor": np.stack([tier_factor(t) for t in tiers]),
+            "tier_thresholds": np.array([t.threshold for t in tiers], np.float64),
+            "tier_revenue_share": np.array([t.cost.revenue_share for t in tiers], np.float64),
+            "tier_per_partner": np.array([t.cost.per_partner_month for t in tiers], np.float64),
+            "review_months": scenario.program.review_months,
+        }
     return ProgramSchedule(
         lever_names=tuple(lv.name for lv in levers),
         multiplier=mult,
@@ -93,18 +140,51 @@ def compile_program(scenario: Scenario) -> ProgramSchedule:
         per_partner_cost=per_partner,
         per_signing_cost=per_signing,
         revenue_share=revenue_share,
+        **extra,
     )
 
 
+def tier_factor(tier: Tier) -> np.ndarray:
+    """``(rates, states)``: a tier's effect x scales a rate by 1 + x in the states the rate acts on, as a
+    lever of intensity 1 does (probabilities through their hazard, by the same multiplier table)."""
+    factor = np.ones((len(RATE_KEYS), N_STATES))
+    for key, x in tier.effects.items():
+        factor[RATE_INDEX[key], [int(s) for s in RATES[key].states]] = 1.0 + x
+    return factor
+
+
+def tier_factor_range(tiers: Sequence[Tier], key: str, state: State) -> tuple[float, float]:
+    """Smallest and largest factor the tiers scale ``key`` by for companies in ``state`` (1, 1 without)."""
+    if not tiers or state not in RATES[key].states:
+        return 1.0, 1.0
+    factors = [1.0 + t.effects.get(key, 0.0) for t in tiers]
+    return min(factors), max(factors)
+
+
 def rate_multiplier_range(
-    levers: Sequence[Lever], segments: Sequence[str], horizon: int, key: str, state: State
+    levers: Sequence[Lever],
+    segments: Sequence[str],
+    horizon: int,
+    key: str,
+    state: State,
+    tiers: Sequence[Tier] = (),
 ) -> tuple[float, float]:
-    """Smallest and largest factor the levers scale ``key`` by, for companies in ``state``, over every
-    month and segment: a pure function of the levers (no tables), cheap enough to run on every override.
+    """Smallest and largest factor the levers (and ``tiers``) scale ``key`` by, for companies in ``state``,
+    over every month, segment and tier: a pure function of the levers (no tables), cheap enough to run on
+    every override.
 
     Months where no lever runs count as a factor of 1. The months are cut where a lever starts or stops,
-    so within each piece the same levers run and their factors multiply.
+    so within each piece the same levers run and their factors multiply. A tier factor stacks on the
+    levers' and every factor is >= 0, so the extremes multiply.
     """
+    low, high = _lever_range(levers, segments, horizon, key, state)
+    tier_low, tier_high = tier_factor_range(tiers, key, state)
+    return low * tier_low, high * tier_high
+
+
+def _lever_range(
+    levers: Sequence[Lever], segments: Sequence[str], horizon: int, key: str, state: State
+) -> tuple[float, float]:
     acting = []
     for lever in levers:
         x = lever.effects.get(key)
@@ -136,13 +216,18 @@ def check_levers(scenario: Scenario) -> None:
     check_growth(scenario)
     for state in RATES["revenue.uplift"].states:
         _, high = rate_multiplier_range(
-            scenario.program.levers, scenario.segment_names, scenario.horizon_months, "revenue.uplift", state
+            scenario.program.levers,
+            scenario.segment_names,
+            scenario.horizon_months,
+            "revenue.uplift",
+            state,
+            scenario.program.tiers,
         )
         if high > MAX_REVENUE_UPLIFT:
             raise ScenarioError(
-                f"levers scale the revenue of {state.label} partners by {high:.3g} (revenue.uplift effects "
-                f"times intensities, stacked); at most {MAX_REVENUE_UPLIFT:g} is allowed",
-                "program.levers",
+                f"{_who_scales(scenario, 'revenue.uplift')} scale the revenue of {state.label} partners by {high:.3g} "
+                f"(revenue.uplift effects times intensities, stacked); at most {MAX_REVENUE_UPLIFT:g} is allowed",
+                _program_field(scenario, "revenue.uplift"),
             )
 
 
@@ -151,13 +236,30 @@ def check_growth(scenario: Scenario) -> None:
     for key, state in GROWTH_RATES:
         base = float(scenario.get(key))
         low, high = rate_multiplier_range(
-            scenario.program.levers, scenario.segment_names, scenario.horizon_months, key, state
+            scenario.program.levers, scenario.segment_names, scenario.horizon_months, key, state, scenario.program.tiers
         )
         extremes = (base * low, base * high)
         worst, least = max(extremes), min(extremes)
         if worst > MAX_ANNUAL_GROWTH or least <= -1.0:
+            scaled = worst if worst > MAX_ANNUAL_GROWTH else least
             raise ScenarioError(
-                f"levers scale {key} to {worst if worst > MAX_ANNUAL_GROWTH else least:.3g} a year; "
+                f"{_who_scales(scenario, key)} scale {key} to {scaled:.3g} a year; "
                 f"the scaled rate must stay above -1 and at most {MAX_ANNUAL_GROWTH:g}",
-                "program.levers",
+                _program_field(scenario, key),
             )
+
+
+def _who_scales(scenario: Scenario, key: str) -> str:
+    """``levers``, ``tiers`` or ``levers and tiers``: who stacks effects on ``key``."""
+    levers = any(key in lv.effects for lv in scenario.program.levers)
+    tiers = any(key in t.effects for t in scenario.program.tiers)
+    return "levers and tiers" if levers and tiers else "tiers" if tiers else "levers"
+
+
+def _program_field(scenario: Scenario, key: str) -> str:
+    """The field a refused stack of effects on ``key`` names: the tiers when only tiers scale it."""
+    if any(key in t.effects for t in scenario.program.tiers) and not any(
+        key in lv.effects for lv in scenario.program.levers
+    ):
+        return "program.tiers"
+    return "program.levers"

@@ -244,20 +244,22 @@ _MISSING = "(not set)"
 
 
 def what_changed(a: Scenario, b: Scenario) -> pd.DataFrame:
-    """The keys and levers that differ between two scenarios.
+    """The keys, levers and partner tiers that differ between two scenarios.
 
     Columns ``kind`` (``key``, ``lever added``, ``lever removed``, ``lever
-    changed``), ``key`` (a dotted key, or ``lever:<name>.<field>``), ``a`` and
+    changed``, ``tier added``, ``tier removed``, ``tier changed``), ``key`` (a
+    dotted key, ``lever:<name>.<field>`` or ``tier:<name>.<field>``), ``a`` and
     ``b`` (the values; ``(not set)`` where a key exists in one only). Levers
-    are matched by name, so reordering them is not a change; ``name`` and
-    ``description`` are left out (they change no number).
+    and tiers are matched by name, so reordering levers is not a change (the
+    order of tiers is their thresholds'); ``name`` and ``description`` are left
+    out (they change no number).
     """
     rows: list[dict[str, Any]] = []
     keys_a, keys_b = flat_keys(a), flat_keys(b)
     seen_b = set(keys_b)
     union = keys_a + [k for k in keys_b if k not in set(keys_a)]
     for key in union:
-        if key in _COSMETIC or key.startswith("program.levers"):
+        if key in _COSMETIC or key.startswith(("program.levers", "program.tiers")):
             continue
         va = a.get(key) if key in set(keys_a) else _MISSING
         vb = b.get(key) if key in seen_b else _MISSING
@@ -279,7 +281,42 @@ def what_changed(a: Scenario, b: Scenario) -> pd.DataFrame:
             va, vb = flat_a.get(field, _MISSING), flat_b.get(field, _MISSING)
             if va != vb:
                 rows.append({"kind": "lever changed", "key": f"lever:{name}.{field}", "a": va, "b": vb})
+    rows += _tier_changes(a, b)
     return pd.DataFrame(rows, columns=["kind", "key", "a", "b"])
+
+
+def _tier_changes(a: Scenario, b: Scenario) -> list[dict[str, Any]]:
+    """Partner tiers added, removed or changed (field by field), matched by name."""
+    rows: list[dict[str, Any]] = []
+    tiers_a = {t.name: t.model_dump(mode="json") for t in a.program.tiers}
+    tiers_b = {t.name: t.model_dump(mode="json") for t in b.program.tiers}
+    for name, tier in tiers_b.items():
+        if name not in tiers_a:
+            rows.append({"kind": "tier added", "key": f"tier:{name}", "a": _MISSING, "b": describe_tier(tier)})
+    for name, tier in tiers_a.items():
+        if name not in tiers_b:
+            rows.append({"kind": "tier removed", "key": f"tier:{name}", "a": describe_tier(tier), "b": _MISSING})
+            continue
+        flat_a, flat_b = _flatten(tier), _flatten(tiers_b[name])
+        for field in list(flat_a) + [f for f in flat_b if f not in flat_a]:
+            va, vb = flat_a.get(field, _MISSING), flat_b.get(field, _MISSING)
+            if field != "note" and va != vb:
+                rows.append({"kind": "tier changed", "key": f"tier:{name}.{field}", "a": va, "b": vb})
+    return rows
+
+
+def describe_tier(tier: dict[str, Any]) -> str:
+    """A partner tier in a few words: its threshold, effects and costs."""
+    parts = [f"from {tier['threshold']:,.0f} of 12-month revenue"]
+    effects = ", ".join(f"{k} {v:+g}" for k, v in (tier.get("effects") or {}).items())
+    if effects:
+        parts.append(effects)
+    cost = tier.get("cost") or {}
+    if cost.get("revenue_share"):
+        parts.append(f"rebate {cost['revenue_share']:.1%}")
+    if cost.get("per_partner_month"):
+        parts.append(f"MDF {cost['per_partner_month']:,g} a partner-month")
+    return "; ".join(parts)
 
 
 def _flatten(value: Any, path: str = "") -> dict[str, Any]:

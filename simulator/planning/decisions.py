@@ -148,7 +148,12 @@ def resolve(scenario: Scenario, key: str | None) -> Decision:
     if key in growth:
         # Levers scale growth: keep the scaled rate within what the engine accepts.
         _, most = rate_multiplier_range(
-            scenario.program.levers, scenario.segment_names, scenario.horizon_months, key, growth[key]
+            scenario.program.levers,
+            scenario.segment_names,
+            scenario.horizon_months,
+            key,
+            growth[key],
+            scenario.program.tiers,
         )
         high = MAX_ANNUAL_GROWTH / most if most > 0 else MAX_ANNUAL_GROWTH
         return Decision(key, key, False, -0.99, min(MAX_ANNUAL_GROWTH, high), value, tol)
@@ -215,7 +220,9 @@ def _growth_limit(scenario: Scenario, index: int) -> float:
             lv.model_copy(update={"intensity": 0.0}) if i == index else lv
             for i, lv in enumerate(scenario.program.levers)
         ]
-        _, rest = rate_multiplier_range(others, scenario.segment_names, scenario.horizon_months, key, state)
+        _, rest = rate_multiplier_range(
+            others, scenario.segment_names, scenario.horizon_months, key, state, scenario.program.tiers
+        )
         # base * rest * (1 + k x) <= cap  =>  k <= (cap / (base * rest) - 1) / x
         high = min(high, (MAX_ANNUAL_GROWTH / (base * rest) - 1.0) / x)
     return max(high, 0.0)

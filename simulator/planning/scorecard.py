@@ -8,6 +8,12 @@ the next 30% and the bottom 50% (the top tier holds ``ceil(0.2 n)`` of
 ``n`` earning partners, the top two ``ceil(0.5 n)``); partners without
 revenue form the tier ``no revenue``. Rows are per segment and tier, with
 ``all`` rows for every segment, every tier and the whole channel.
+
+With partner tiers (``program.tiers``) the same scorecard is grouped by
+program tier instead of segment too (:attr:`ScorecardResult.by_tier`, first
+column ``program_tier``): each partner in the channel under the tier it holds
+at the horizon, partners that left but earned in the last 12 months under
+``none``.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ from .concentration import concentration_at_horizon
 
 TIERS = ("top 20%", "next 30%", "bottom 50%", "no revenue")
 ALL = "all"
+NO_TIER = "none"  # partners outside the channel at the horizon hold no program tier
+#: What a scorecard's rows can be grouped by (besides revenue tier): partners table column -> table column.
+GROUPS = {"segment": "segment", "tier": "program_tier"}
 COLUMNS = (
     "segment",
     "tier",
@@ -54,11 +63,14 @@ def revenue_tiers(partners: pd.DataFrame) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=list(TIERS)), index=partners.index, name="tier")
 
 
-def partner_scorecard(partners: pd.DataFrame, replications: int | None = None) -> pd.DataFrame:
-    """Scorecard rows per segment and revenue tier, averaged over replications.
+def partner_scorecard(partners: pd.DataFrame, replications: int | None = None, by: str = "segment") -> pd.DataFrame:
+    """Scorecard rows per segment (or program tier) and revenue tier, averaged over replications.
 
     ``partners`` is ``result.partners``; ``replications`` the number of
-    replications run (default: those with a row). Per row:
+    replications run (default: those with a row); ``by`` is ``"segment"``
+    (first column ``segment``) or ``"tier"``, the program tier each partner
+    holds at the horizon (first column ``program_tier``; ``none`` for partners
+    outside the channel). Per row:
 
     * ``partners``, ``recruited``: mean count per replication (recruited =
       signed during the horizon);
@@ -72,17 +84,23 @@ def partner_scorecard(partners: pd.DataFrame, replications: int | None = None) -
       revenue per partner, and per replication in total;
     * ``revenue_share``: the row's share of the channel's revenue (ratio of the means).
     """
-    need = {"replication", "segment", "state", "cohort", "signed_month", "time_to_first_deal", "revenue_t12m"}
+    if by not in GROUPS:
+        raise ChannelError(f"by = {by!r}: a scorecard groups by segment or tier")
+    need = {"replication", "segment", "state", "cohort", "signed_month", "time_to_first_deal", "revenue_t12m", by}
     if partners is None or not need <= set(partners.columns):
         raise ChannelError("the scorecard needs the partner table (simulate with partners=True)")
     R = int(replications) if replications is not None else int(partners["replication"].nunique())
     revenue = partners["revenue_t12m"].to_numpy(np.float64)
     member = signed_or_earning(state_codes(partners["state"]), revenue)
     p = partners.loc[member]
-    segments = list(p["segment"].cat.categories) if hasattr(p["segment"], "cat") else sorted(p["segment"].unique())
+    column = p[by]
+    groups = list(column.cat.categories) if hasattr(column, "cat") else sorted(column.dropna().unique())
+    if by == "tier":
+        groups.append(NO_TIER)
+        column = column.astype(object).where(column.notna(), NO_TIER)
     base = pd.DataFrame(
         {
-            "segment": p["segment"].astype(str).to_numpy(),
+            "segment": column.astype(str).to_numpy(),
             "tier": revenue_tiers(p).astype(str).to_numpy(),
             "recruited": (p["cohort"].astype(str) == "recruited").to_numpy(),
             "signed_in_horizon": p["signed_month"].notna().to_numpy(),
@@ -112,12 +130,12 @@ def partner_scorecard(partners: pd.DataFrame, replications: int | None = None) -
     total = base["revenue_t12m"].sum() / R
     table["revenue_share"] = table["revenue_t12m"] / total if total > 0 else np.nan
     # Every segment x tier row, in a fixed order, even when empty.
-    index = pd.MultiIndex.from_product([[*segments, ALL], [*TIERS, ALL]], names=["segment", "tier"])
+    index = pd.MultiIndex.from_product([[*groups, ALL], [*TIERS, ALL]], names=["segment", "tier"])
     table = table.reindex(index)
     counts = ["partners", "recruited", "revenue_t12m"]
     table[counts] = table[counts].fillna(0.0)
     table["revenue_share"] = table["revenue_share"].fillna(0.0 if total > 0 else np.nan)
-    return table.reset_index()[list(COLUMNS)]
+    return table.reset_index()[list(COLUMNS)].rename(columns={"segment": GROUPS[by]})
 
 
 @dataclass
@@ -126,17 +144,30 @@ class ScorecardResult:
 
     ``concentration`` has one row per replication (earning and all signed
     partners, top-20% share, Gini, HHI, effective partners, share earning nothing).
+    ``by_tier`` is the scorecard per program tier and revenue tier when the
+    scenario has partner tiers (None without).
     """
 
     result: SimulationResult
     table: pd.DataFrame
     concentration: pd.DataFrame
+    by_tier: pd.DataFrame | None = None
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write the table as CSV (folders created as needed); return the path."""
+        """Write the table as CSV (folders created as needed); return the path. With partner tiers the
+        per-tier table goes beside it, as ``<name>_by_tier.csv``."""
         from ..reports.tables import write_csv  # formula-like text neutralised, written atomically
 
+        path = Path(path)
+        if self.by_tier is not None:
+            write_csv(self.by_tier, self.tier_csv_path(path))
         return write_csv(self.table, path)
+
+    @staticmethod
+    def tier_csv_path(path: str | Path) -> Path:
+        """Where :meth:`to_csv` writes the per-tier table beside ``path``."""
+        path = Path(path)
+        return path.with_name(f"{path.stem}_by_tier{path.suffix or '.csv'}")
 
     def summary(self) -> pd.DataFrame:
         """The scorecard table."""
@@ -163,5 +194,9 @@ def scorecard(
         result = simulate(as_scenario(source, overrides), replications=replications, seed=seed, partners=True)
     if result.partners is None:
         raise ChannelError("the scorecard needs the partner table: simulate with partners=True")
-    table = partner_scorecard(result.partners, replications=result.replications.size)
-    return ScorecardResult(result=result, table=table, concentration=concentration_at_horizon(result.partners))
+    R = result.replications.size
+    table = partner_scorecard(result.partners, replications=R)
+    by_tier = partner_scorecard(result.partners, replications=R, by="tier") if result.scenario.program.tiers else None
+    return ScorecardResult(
+        result=result, table=table, concentration=concentration_at_horizon(result.partners), by_tier=by_tier
+    )

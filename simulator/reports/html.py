@@ -157,6 +157,7 @@ def render(
         "figures": _figures(result),
         "assumptions": _assumptions(scn),
         "levers": _levers(result),
+        "tiers": _tiers(result),
         "whatif": _whatif(comparison) if comparison is not None else None,
         "optimization": _optimization(optimization),
     }
@@ -332,6 +333,8 @@ def _change_line(row: Any, a: Scenario, b: Scenario) -> str:
     cur = b.currency
     if row.kind == "key":
         return f"{key_words(row.key)}: {value_text(row.a)} → {value_text(row.b)}"
+    if row.kind in ("tier added", "tier removed"):
+        return f"{row.kind}: {row.key[len('tier:') :]} ({row.b if row.kind == 'tier added' else row.a})"
     name = row.key[len("lever:") :].split(".", 1)[0]
     if row.kind == "lever added":
         lever = next(lv for lv in b.program.levers if lv.name == name)
@@ -492,6 +495,39 @@ def _whatif(c: CompareResult) -> dict[str, Any]:
     }
     own.discard("description")
     return {"name": b.name, "assumptions": _assumptions(b, own), "levers": _levers(c.b)}
+
+
+def _tiers(result: SimulationResult) -> list[dict[str, str]]:
+    """Partner tiers: terms, partners by tier at month 0 and at the horizon, moves and cost (means)."""
+    scn = result.scenario
+    table = result.tiers
+    if not scn.program.tiers or table.empty:
+        return []
+    H, cur, years = scn.horizon_months, scn.currency, scn.horizon_months / 12
+    reps = max(len(result.replications), 1)
+    out = []
+    for tier in scn.program.tiers:
+        rows = table[table.tier == tier.name]
+        at_end = rows.loc[rows.month == H, "partners"].to_numpy(np.float64)
+        effects = ", ".join(f"{signed_share(x, 0)} {key_words(k)}" for k, x in tier.effects.items())
+        terms = [f"{share(tier.cost.revenue_share)} rebate"] if tier.cost.revenue_share else []
+        if tier.cost.per_partner_month:
+            terms.append(f"{money(tier.cost.per_partner_month, cur)} MDF a partner-month")
+        out.append(
+            {
+                "name": tier.name,
+                "threshold": money(tier.threshold, cur),
+                "effects": effects or "-",
+                "terms": ", ".join(terms) or "-",
+                "start": quantity(rows.loc[rows.month == 0, "partners"].mean()),
+                "end": quantity(at_end.mean()),
+                "band": f"{quantity(np.quantile(at_end, 0.1))}-{quantity(np.quantile(at_end, 0.9))}",
+                "promoted": quantity(rows["promotions_in"].sum() / reps),
+                "demoted": quantity(rows["demotions_in"].sum() / reps),
+                "cost": money(rows["cost"].sum() / reps / years, cur),
+            }
+        )
+    return out
 
 
 def _levers(result: SimulationResult) -> list[dict[str, str]]:

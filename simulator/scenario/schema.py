@@ -30,7 +30,7 @@ from pydantic import (
 
 from ..errors import ScenarioError, did_you_mean, one_of
 from ..lifecycle.rates import RATE_KEYS, RATES, Phase
-from ..lifecycle.states import STATE_LABELS, State
+from ..lifecycle.states import IN_CHANNEL, STATE_LABELS, State
 from .keys import key_parts
 from .uncertainty import key_bounds, make_distribution
 
@@ -402,6 +402,20 @@ def _default_phase(effects: Mapping[str, float]) -> str:
     return "optimization"
 
 
+#: Effects of a lever or a tier: rate key -> relative change x (the rate is scaled by 1 + x).
+Effects = Annotated[dict[str, Annotated[float, Field(ge=-1.0, le=100.0)]], AfterValidator(_freeze)]
+
+
+def check_effect_keys(effects: Mapping[str, float], field: str = "effects") -> None:
+    """Every effect names a rate a lever can scale (one check for levers and tiers)."""
+    for key in effects:
+        if key not in RATES:
+            raise ScenarioError(
+                f"{key!r} is not a rate a lever can scale{did_you_mean(key, RATE_KEYS)}; allowed: {one_of(RATE_KEYS)}",
+                field,
+            )
+
+
 class Lever(Section):
     """A program lever: which companies it targets, what it changes, what it costs."""
 
@@ -410,9 +424,7 @@ class Lever(Section):
     phase: Phase = "optimization"
     applies_to: Annotated[tuple[str, ...], BeforeValidator(_as_tuple)] = ()
     segments: Annotated[tuple[str, ...], BeforeValidator(_as_tuple)] | None = None
-    effects: Annotated[dict[str, Annotated[float, Field(ge=-1.0, le=100.0)]], AfterValidator(_freeze)] = Field(
-        default_factory=FrozenDict
-    )
+    effects: Effects = Field(default_factory=FrozenDict)
     cost: LeverCost = LeverCost()
     months: (
         Annotated[
@@ -458,13 +470,7 @@ class Lever(Section):
             raise ScenarioError(
                 f"lever name {self.name!r} must be lower case letters, digits and single underscores", "name"
             )
-        for key in self.effects:
-            if key not in RATES:
-                raise ScenarioError(
-                    f"{key!r} is not a rate a lever can scale{did_you_mean(key, RATE_KEYS)}; "
-                    f"allowed: {one_of(RATE_KEYS)}",
-                    "effects",
-                )
+        check_effect_keys(self.effects)
         return self
 
     def states(self) -> tuple[State, ...]:
@@ -486,10 +492,92 @@ class Lever(Section):
         return self.months if self.months is not None else (1, horizon)
 
 
+class TierCost(Section):
+    """What a tier costs: a rebate on its partners' revenue and market development funds (MDF)."""
+
+    revenue_share: Probability = 0.0  # of the revenue the tier's partners earn in the month
+    per_partner_month: Cost = 0.0  # per in-channel partner of the tier at the end of the month
+
+
+#: Partner tiers of one program, at most (tier indices are int8 in the engine; reports stay readable).
+MAX_TIERS = 10
+#: Tier thresholds are trailing-12-month revenue in the scenario's currency, at most this.
+MAX_TIER_THRESHOLD = 1e15
+#: States a tier's effects may act on: the partners' own (tiers hold in-channel partners only).
+_TIER_STATES = frozenset(IN_CHANNEL)
+
+
+class Tier(Section):
+    """A partner tier (certification level): who qualifies, what it changes, what it costs."""
+
+    name: str
+    threshold: Annotated[float, Field(ge=0.0, le=MAX_TIER_THRESHOLD)] = 0.0
+    effects: Effects = Field(default_factory=FrozenDict)
+    cost: TierCost = TierCost()
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Tier:
+        if not NAME.match(self.name) or "__" in self.name:
+            raise ScenarioError(
+                f"tier name {self.name!r} must be lower case letters, digits and single underscores, "
+                "starting with a letter",
+                "name",
+            )
+        if self.name in RESERVED_NAMES:
+            raise ScenarioError(
+                f"tier name {self.name!r} is reserved (a name the outputs use for totals: {one_of(RESERVED_NAMES)}); "
+                "choose another name",
+                "name",
+            )
+        check_effect_keys(self.effects)
+        for key in self.effects:
+            if not set(RATES[key].states) & _TIER_STATES:
+                raise ScenarioError(
+                    f"{key!r} acts on {', '.join(s.label for s in RATES[key].states)} companies, which hold no "
+                    f"tier; a tier may scale rates of in-channel partners: "
+                    f"{one_of(k for k in RATE_KEYS if set(RATES[k].states) & _TIER_STATES)}",
+                    "effects",
+                )
+        return self
+
+
 class Program(Section):
-    """The partner program: a list of levers."""
+    """The partner program: a list of levers, and optionally partner tiers reviewed every ``review_months``."""
 
     levers: Annotated[tuple[Lever, ...], BeforeValidator(_as_tuple)] = ()
+    tiers: Annotated[tuple[Tier, ...], BeforeValidator(_as_tuple)] = ()
+    review_months: Annotated[int, Field(ge=1, le=120)] = 12
+
+    @model_validator(mode="after")
+    def _check_tiers(self) -> Program:
+        tiers = self.tiers
+        if len(tiers) > MAX_TIERS:
+            raise ScenarioError(f"{len(tiers)} tiers; at most {MAX_TIERS} are allowed", "tiers")
+        seen: set[str] = set()
+        for i, tier in enumerate(tiers):
+            if tier.name in seen:
+                raise ScenarioError(
+                    f"tier name {tier.name!r} is used twice; give each tier its own name", f"tiers[{i}].name"
+                )
+            seen.add(tier.name)
+            if i == 0 and tier.threshold != 0:
+                raise ScenarioError(
+                    f"is {tier.threshold:g}; the first (lowest) tier holds every partner that qualifies for no other, "
+                    "so its threshold must be 0",
+                    "tiers[0].threshold",
+                )
+            if i > 0 and not tier.threshold > tiers[i - 1].threshold:
+                raise ScenarioError(
+                    f"is {tier.threshold:g}; tiers are listed lowest first, so it must be above {tiers[i - 1].name}'s "
+                    f"({tiers[i - 1].threshold:g})",
+                    f"tiers[{i}].threshold",
+                )
+        return self
+
+    @property
+    def tier_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tiers)
 
 
 Distribution = make_distribution(Section)
@@ -589,7 +677,7 @@ class Scenario(Section):
                 )
             seen.add(lever.name)
         _check_program_size(len(self.program.levers), len(segments), self.horizon_months)
-        if self.program.levers:
+        if self.program.levers or self.program.tiers:
             from ..lifecycle.program import check_levers
 
             check_levers(self)  # refuses stacked effects the engine cannot represent
