@@ -77,6 +77,22 @@ LEVERS = [
     {"name": "no_dormancy", "applies_to": ["active"], "effects": {"churn.dormancy_probability": -1.0}},
 ]
 
+TIERS = [
+    {"name": "registered", "threshold": 0},
+    {
+        "name": "silver",
+        "threshold": 40000,
+        "effects": {"churn.exit_probability": -0.5, "collaboration.adoption_probability": 2.0},
+        "cost": {"revenue_share": 0.01, "per_partner_month": 150},
+    },
+    {
+        "name": "gold",
+        "threshold": 200000,
+        "effects": {"growth.active": 0.5, "revenue.uplift": 0.2, "churn.dormancy_probability": -0.5},
+        "cost": {"revenue_share": 0.02, "per_partner_month": 500},
+    },
+]
+
 #: One scenario per mechanic (and some edges): name -> overrides of the baseline, or a builder.
 CASES = {
     "baseline": {},
@@ -88,6 +104,7 @@ CASES = {
     "certain moves": {"activation__monthly_probability": 1.0, "churn__reactivation_probability": 1.0},
     "strong peers": {"collaboration__peer_effect": 4.0, "collaboration__adoption_probability": 0.1},
     "no recruitment": {"recruitment__nurture_per_month": 0},
+    "tiers": {"program__tiers": TIERS, "program__review_months": 4, "program__levers": LEVERS[:1]},
     "uncertainty": {
         "uncertainty": {
             "recruitment.win_share": {"uniform": [0.1, 0.4]},
@@ -99,6 +116,8 @@ CASES = {
             "economics.gross_margin": {"uniform": [0.2, 0.4]},
         },
         "recruitment__size_elasticity": 0.5,
+        "program__tiers": TIERS,
+        "program__review_months": 6,
     },
 }
 
@@ -153,6 +172,11 @@ def test_the_compiled_kernel_equals_the_numpy_reference_replication_by_replicati
     fast, slow = _run_both(scn, 11, np.arange(6))
     assert_same(fast, slow)
     assert fast.record["signings"][:, 1:].sum() > 0 or case == "no recruitment"
+    for name in ("tier_partners", "tier_promotions_in", "tier_demotions_in"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
+    for name in ("tier_rebate", "tier_mdf", "tier_cost"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-9, err_msg=name)
+    np.testing.assert_array_equal(fast.pop.tier, slow.pop.tier)
 
 
 def test_the_cases_exercise_the_mechanics(tmp_path):
@@ -162,6 +186,9 @@ def test_the_cases_exercise_the_mechanics(tmp_path):
     certain = ChannelKernel(_scenario("certain moves", tmp_path), 11, np.arange(6)).run()
     # every signed partner closes its first deal the month after it signs: only this month's signings wait
     np.testing.assert_array_equal(certain.record["signed"][:, 1:], certain.record["signings"][:, 1:])
+    tiers = ChannelKernel(_scenario("tiers", tmp_path), 11, np.arange(6)).run()
+    assert tiers.record["promotions"].sum() > 0 and tiers.record["demotions"].sum() > 0
+    assert (tiers.tier_partners[:, -1, 2] > 0).all() and (tiers.tier_cost > 0).any()
     peers = ChannelKernel(_scenario("strong peers", tmp_path), 11, np.arange(6)).run()
     assert peers.record["collaborating"][:, -1].mean() > 2 * peers.record["collaborating"][:, 0].mean()
 
