@@ -110,12 +110,15 @@ def _require_chain(scenario: Scenario, what: str) -> None:
         problems.append(f"collaboration.peer_effect = {scenario.collaboration.peer_effect} (must be 0)")
     if scenario.program.levers:
         problems.append(f"program.levers has {len(scenario.program.levers)} (must be empty)")
+    if what == "revenue" and scenario.activation.ramp_months > 0:  # first deals ramp up: not the chain's revenue
+        problems.append(f"activation.ramp_months = {scenario.activation.ramp_months} (must be 0)")
     acting = [t.name for t in scenario.program.tiers if t.effects]
     if acting:  # a tier's rates depend on each partner's revenue: no longer one chain for all
         problems.append(f"program.tiers {', '.join(acting)} have effects (tiers must have none)")
     if problems:
         raise ScenarioError(
-            f"the closed form of {what} needs recruitment off, no peer effect and no levers: " + "; ".join(problems)
+            f"the closed form of {what} needs recruitment off, no peer effect, no levers and no ramp-up: "
+            + "; ".join(problems)
         )
 
 
@@ -434,7 +437,8 @@ def monthly_signing_probability(scenario: Scenario) -> float:
 
     It signs ``market.vendor_signings_per_year`` new vendors a year and each
     signing is ours with probability ``recruitment.win_share``:
-    ``1 - exp(-signings_per_year * win_share / 12)``.
+    ``1 - exp(-signings_per_year * win_share / 12)`` (with ``recruitment.size_elasticity`` 0: a prospect's
+    size then does not matter).
     """
     r = scenario.recruitment
     return float(-math.expm1(-scenario.market.vendor_signings_per_year * r.win_share / 12.0))
@@ -574,9 +578,13 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
     H = scn.horizon_months
     rows: list[dict[str, object]] = []
 
-    off = "no recruitment, peer effect, levers"  # (and no tiers)
+    off = "no recruitment, peer effect, levers, ramp-up"  # (and no tiers)
     chain = scn.override(
-        recruitment__nurture_per_month=0, collaboration__peer_effect=0.0, program__levers=[], program__tiers=[]
+        recruitment__nurture_per_month=0,
+        collaboration__peer_effect=0.0,
+        program__levers=[],
+        program__tiers=[],
+        activation__ramp_months=0,  # today's signed partners would ramp after their first deal
     )
     monthly = simulate(chain, reps, seed, partners=False).monthly
     counts, count_var = expected_state_counts(chain), state_count_variance(chain)
@@ -600,7 +608,7 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
 
     npm = scn.recruitment.nurture_per_month
     if npm > 0 and H >= 2:
-        recruiting = scn.override(program__levers=[])
+        recruiting = scn.override(program__levers=[], recruitment__size_elasticity=0.0)
         m = simulate(recruiting, reps, seed, partners=False).monthly.sort_values(["replication", "month"])
         exposed = m.groupby("replication")["nurturing"].shift(1)  # nurturing at the start of the month
         per_rep = m.assign(exposed=exposed).groupby("replication")[["signings", "exposed"]].sum()
@@ -610,7 +618,7 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
                 "probability",
                 per_rep["signings"] / per_rep["exposed"],
                 monthly_signing_probability(recruiting),
-                "no levers",
+                "no levers, no size elasticity",
             )
         )
         if scn.market.prospects >= npm * H:
@@ -620,7 +628,7 @@ def theory_check(scenario: ScenarioLike, replications: int = 400, seed: int = 0)
                     "count",
                     per_rep["signings"],
                     expected_signings(recruiting).sum(),
-                    "no levers",
+                    "no levers, no size elasticity",
                     signings_variance(recruiting),
                 )
             )

@@ -286,7 +286,7 @@ def test_theory_check_on_the_baseline_agrees(baseline_check):
     assert (t["difference"] == t["simulated"] - t["closed_form"]).all()
     rows = t.set_index("figure")
     assert rows.loc["signed partners, month 36", "std_error"] == 0  # every signed partner has left by month 6
-    assert rows.loc["active partners, month 36", "conditions"] == "no recruitment, peer effect, levers"
+    assert rows.loc["active partners, month 36", "conditions"] == "no recruitment, peer effect, levers, ramp-up"
     assert rows.loc["active partners, month 36", "std_error_from"] == "closed form"
     assert rows.loc["P(a nurturing prospect signs) a month", "closed_form"] == pytest.approx(0.0507502, abs=1e-7)
     assert rows.loc["top-20% share of revenue", "std_error_from"] == "replications"

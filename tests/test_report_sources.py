@@ -221,7 +221,7 @@ def test_what_changed_in_words_with_levers_and_segments(tmp_path):
 def test_report_size_answers_as_the_size_command(tmp_path):
     """--size uses the size command's replications by default (both default to DEFAULT_REPLICATIONS) and
     says so; with the same replications and seed both give the same answer."""
-    scn = sim.load_scenario(SCENARIOS / "baseline.yaml", horizon_months=24, plan__revenue_target=40e6)
+    scn = sim.load_scenario(SCENARIOS / "baseline.yaml", horizon_months=24, plan__revenue_target=25e6)
     sized = sim.size_recruitment(scn, replications=40, seed=2, workers=1, max_replications=80)
     report = build_report(
         scn, size=True, replications=10, seed=2, size_replications=40, size_max_replications=80, workers=1

@@ -86,7 +86,7 @@ def _normal(key, scrambled):
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def draw_market(
-    keys, channel_segment, prospect_segment, mu, sigma, mean, sd, accuracy, listed_std, reach,
+    keys, channel_segment, prospect_segment, mu, median, sigma, mean, sd, accuracy, listed_std, reach,
     segment, potential, fit_score, company,
 ):  # fmt: skip
     """Fill ``segment``, ``potential``, ``fit_score`` and ``company`` ``(R, N)`` as the numpy population does.
@@ -112,29 +112,29 @@ def draw_market(
             g = channel_segment[j]
             z = _normal(key, channel_counter[j])
             segment[r, j] = g
-            potential[r, j] = math.exp(mu[r, g] + sigma[r, g] * z)
+            potential[r, j] = median[r, g] * math.exp(sigma[r, g] * z)
             fit_score[r, j] = np.nan
             company[r, j] = j
         a = accuracy[r]
         rest = math.sqrt(max(0.0, 1.0 - a * a))
         fit = np.empty(n)
-        logpot = np.empty(n)
+        deviation = np.empty(n)  # log potential less the segment's log median
         for i in range(n):
             g = prospect_segment[i]
             z = _normal(key, prospect_counter[i, 0])
             noise = _normal(key, prospect_counter[i, 1])
             if listed:
                 fit[i] = listed_std[i, 0]
-                logpot[i] = mu[r, g] + sigma[r, g] * (a * listed_std[i, 1] + rest * z)
+                deviation[i] = sigma[r, g] * (a * listed_std[i, 1] + rest * z)
             else:
-                logpot[i] = mu[r, g] + sigma[r, g] * z
-                zz = (logpot[i] - mean[r]) / sd[r] if sd[r] > 0 else 0.0
+                deviation[i] = sigma[r, g] * z
+                zz = ((mu[r, g] + deviation[i]) - mean[r]) / sd[r] if sd[r] > 0 else 0.0
                 fit[i] = a * zz + rest * noise
         order = fit_order(fit, reach)
         for c in range(n):
             i = order[c]
             segment[r, P + c] = prospect_segment[i]
-            potential[r, P + c] = math.exp(logpot[i])
+            potential[r, P + c] = median[r, prospect_segment[i]] * math.exp(deviation[i])
             fit_score[r, P + c] = fit[i]
             company[r, P + c] = P + i
 

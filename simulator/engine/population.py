@@ -144,6 +144,7 @@ def _draw_market(
     streams: ReplicationStreams,
     reps: int,
     mu: np.ndarray,
+    median: np.ndarray,
     sigma: np.ndarray,
     mean: np.ndarray,
     sd: np.ndarray,
@@ -153,24 +154,25 @@ def _draw_market(
     """Segments, potentials, fit scores and company ids ``(R, N)``, prospects in fit order (numpy)."""
     P, N = lay.partners, lay.companies
     z_channel = streams.normal(np.empty((reps, P)), 0, Purpose.CHANNEL_POTENTIAL)
-    log_pot_channel = mu[:, lay.channel_segment] + sigma[:, lay.channel_segment] * z_channel
+    # A potential is the segment's median times exp(its log deviation): exactly the median when sigma is 0.
+    dev_channel = sigma[:, lay.channel_segment] * z_channel
     z_prospect = streams.normal(np.empty((reps, N - P)), 0, Purpose.PROSPECT_POTENTIAL)
     noise = streams.normal(np.empty((reps, N - P)), 0, Purpose.FIT_NOISE)
     pseg = lay.prospect_segment
     if listed is None:
-        log_pot_prospect = mu[:, pseg] + sigma[:, pseg] * z_prospect
-        fit = recruitment.fit_scores(log_pot_prospect, mean[:, None], sd[:, None], accuracy, noise)
+        dev_prospect = sigma[:, pseg] * z_prospect
+        fit = recruitment.fit_scores(mu[:, pseg] + dev_prospect, mean[:, None], sd[:, None], accuracy, noise)
     else:
         # The vendor's scores are known; each prospect's potential is drawn given its score.
         fit = np.broadcast_to(np.asarray(listed.fit_score, dtype=np.float64), (reps, N - P))
-        log_pot_prospect = recruitment.potential_given_score(fit, mu[:, pseg], sigma[:, pseg], accuracy, z_prospect)
+        dev_prospect = recruitment.deviation_given_score(fit, sigma[:, pseg], accuracy, z_prospect)
     order = fit_order(fit, lay.width - P)
     segment = np.empty((reps, N), np.int8)
     segment[:, :P] = lay.channel_segment
     segment[:, P:] = pseg[order]
     potential = np.empty((reps, N), np.float64)
-    potential[:, :P] = np.exp(log_pot_channel)
-    potential[:, P:] = np.exp(np.take_along_axis(log_pot_prospect, order, axis=1))
+    potential[:, :P] = median[:, lay.channel_segment] * np.exp(dev_channel)
+    potential[:, P:] = np.take_along_axis(median[:, pseg] * np.exp(dev_prospect), order, axis=1)
     fit_score = np.full((reps, N), np.nan, np.float64)
     fit_score[:, P:] = np.take_along_axis(fit, order, axis=1)
     company = np.empty((reps, N), np.int32)
@@ -184,6 +186,7 @@ def _draw_market_compiled(
     streams: ReplicationStreams,
     reps: int,
     mu: np.ndarray,
+    median: np.ndarray,
     sigma: np.ndarray,
     mean: np.ndarray,
     sd: np.ndarray,
@@ -210,6 +213,7 @@ def _draw_market_compiled(
         lay.channel_segment,
         lay.prospect_segment,
         per_rep(mu, (reps, G)),
+        per_rep(median, (reps, G)),
         per_rep(sigma, (reps, G)),
         per_rep(np.reshape(mean, -1), (reps,)),
         per_rep(np.reshape(sd, -1), (reps,)),
@@ -237,7 +241,8 @@ def build_population(
     P, W = lay.partners, lay.width
     params = params if params is not None else ReplicationParameters(scenario, {}, reps)
     # (1, G), or (R, G) when a segment's potential is uncertain
-    mu = np.atleast_2d(np.log(params.segment("revenue_median")))
+    median = np.atleast_2d(params.segment("revenue_median"))
+    mu = np.log(median)
     sigma = np.atleast_2d(params.segment("revenue_sigma"))
 
     mean, sd = mixture_moments(params.segment("share"), mu, sigma)
@@ -245,10 +250,12 @@ def build_population(
     listed = scenario.market.prospect_list
     if compiled:
         segment, potential, fit_score, company = _draw_market_compiled(
-            lay, streams, reps, mu, sigma, mean, sd, accuracy, listed
+            lay, streams, reps, mu, median, sigma, mean, sd, accuracy, listed
         )
     else:
-        segment, potential, fit_score, company = _draw_market(lay, streams, reps, mu, sigma, mean, sd, accuracy, listed)
+        segment, potential, fit_score, company = _draw_market(
+            lay, streams, reps, mu, median, sigma, mean, sd, accuracy, listed
+        )
 
     state = np.full((reps, W), State.PROSPECT, np.int8)
     state[:, :P] = lay.channel_state

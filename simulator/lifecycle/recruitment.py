@@ -92,11 +92,18 @@ def potential_given_score(
     log potential ``z`` gives ``z | f ~ N(a f, 1 - a^2)``; the log potential is ``mean + sd * z`` with the
     prospect's segment's ``mean`` (log median) and ``sd`` (sigma). ``noise`` is standard normal.
     """
+    return mean + deviation_given_score(fit, sd, accuracy, noise)
+
+
+def deviation_given_score(
+    fit: np.ndarray, sd: float | np.ndarray, accuracy: float | np.ndarray, noise: np.ndarray
+) -> np.ndarray:
+    """``sd * z`` of :func:`potential_given_score`: a prospect's log potential less its segment's log median."""
     f = np.asarray(fit, dtype=np.float64)
     spread = f.std(axis=-1, keepdims=True)
     f_std = np.where(spread > 0, (f - f.mean(axis=-1, keepdims=True)) / np.where(spread > 0, spread, 1.0), 0.0)
     z = accuracy * f_std + np.sqrt(np.maximum(0.0, 1.0 - np.square(accuracy))) * noise
-    return mean + sd * z
+    return sd * z
 
 
 def select_for_nurturing(
