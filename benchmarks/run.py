@@ -209,7 +209,7 @@ def main() -> None:
     say("|---|---:|---|")
     say(f"| compiled engine, one thread | {one / 1e6:.1f} million | >= 300 million |")
     say(f"| compiled engine, two threads | {two / 1e6:.1f} million ({two / one:.2f}x one thread) | >= 1.7x |")
-    say(f"| numpy reference kernel (`engine=\"numpy\"`), one core | {numpy_ref / 1e6:.1f} million | |")
+    say(f'| numpy reference kernel (`engine="numpy"`), one core | {numpy_ref / 1e6:.1f} million | |')
     say(f"| per-agent Mesa reference (`benchmarks/reference`) | {reference / 1e6:.2f} million | about 0.5 million |")
     say(f"| compiled (one thread) vs numpy reference | {one / numpy_ref:.1f}x | >= 6x |")
     say(f"| compiled (one thread) vs per-agent reference | {one / reference:.0f}x | >= 20x |")
