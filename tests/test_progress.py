@@ -110,7 +110,7 @@ def test_simulate_counts_each_block_of_replications_once():
         real = line.advance
         line.advance = lambda runs=1: (seen.append(runs), real(runs))  # type: ignore[method-assign]
         original = results.block_size
-        results.block_size = lambda scenario: 10  # four blocks: 10, 10, 10 and 7 replications
+        results.block_size = lambda scenario, engine=None: 10  # four blocks: 10, 10, 10 and 7 replications
         try:
             simulate(scn, replications=37, seed=0)
         finally:

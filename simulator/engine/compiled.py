@@ -276,6 +276,7 @@ def run_months(
                     _thresholds(h, active_cum[g, tt])
             n_first = 0
             n_first_from_dormant = 0
+            cum_t, drift_t, sd_t, earn_t, counter_t = cum[t, rp], drift[rg, t], sd[rg, t], earn[t], counters[t]
             # random moves, deadlines, growth, first deals (start-of-month states decide)
             for c in range(K):
                 s = state[r, c]
@@ -283,7 +284,7 @@ def run_months(
                     continue
                 g = segment[r, c]
                 tt = tier[r, c]
-                u = _uniform(key, counters[t, c, 0])
+                u = _uniform(key, counter_t[c, 0])
                 if elastic and s == _NURTURING:
                     mult = win_multiplier[t, g] * size_factor[r, c]
                     win = 1.0 - (1.0 - win_share[r]) ** mult
@@ -291,11 +292,12 @@ def run_months(
                 elif s == _ACTIVE:
                     threshold = active_cum[g, tt, _MM - 1]
                 else:
-                    threshold = cum[t, rp, s, g, tt, _MM - 1]
+                    threshold = cum_t[s, g, tt, _MM - 1]
                 random_move = u < threshold
-                if drift[rg, t, s, g, tt] != 0.0 or sd[rg, t, s, g, tt] != 0.0:
-                    z = _normal(key, counters[t, c, 1])
-                    run_rate[r, c] *= math.exp(drift[rg, t, s, g, tt] + sd[rg, t, s, g, tt] * z)
+                dr, sg = drift_t[s, g, tt], sd_t[s, g, tt]
+                if dr != 0.0 or sg != 0.0:
+                    z = _normal(key, counter_t[c, 1])
+                    run_rate[r, c] *= math.exp(dr + sg * z)
                 if not random_move and deadline[r, c] != m:
                     continue
                 if elastic and s == _NURTURING:
@@ -303,7 +305,7 @@ def run_months(
                 else:
                     k = 0
                     for j in range(_MM):
-                        if u >= (active_cum[g, tt, j] if s == _ACTIVE else cum[t, rp, s, g, tt, j]):
+                        if u >= (active_cum[g, tt, j] if s == _ACTIVE else cum_t[s, g, tt, j]):
                             k += 1
                 new = dest[s, k]
                 if s == _COLLABORATING:
@@ -370,8 +372,9 @@ def run_months(
                 g = segment[r, c]
                 tt = tier[r, c]
                 rev = 0.0
-                if earn[t, s, g, tt] != 0.0:
-                    rev = run_rate[r, c] * earn[t, s, g, tt]
+                e = earn_t[s, g, tt]
+                if e != 0.0:
+                    rev = run_rate[r, c] * e
                     if ramp_months > 0:
                         fd = first_deal[r, c]
                         if fd >= 1 and m - fd < ramp_months:

@@ -71,12 +71,18 @@ def check_seed(seed: int) -> int:
     return SEED("seed", seed)
 
 
-def block_size(scenario: Scenario) -> int:
-    """Replications per kernel block for this scenario."""
+#: The compiled kernel keeps each replication's state in cache itself: larger blocks spread the Python work
+#: of a block (tables, booking) over more replications.
+COMPILED_BLOCK_ELEMENTS = 1 << 20
+
+
+def block_size(scenario: Scenario, engine: str | None = None) -> int:
+    """Replications per kernel block for this scenario and engine."""
     from .population import Layout
 
     width = max(Layout.of(scenario).width, 1)
-    return int(np.clip(BLOCK_ELEMENTS // width, 1, 1024))
+    elements = COMPILED_BLOCK_ELEMENTS if resolve_engine(engine) == "compiled" else BLOCK_ELEMENTS
+    return int(np.clip(elements // width, 1, 1024))
 
 
 def kernel_blocks(
@@ -89,7 +95,7 @@ def kernel_blocks(
 ) -> Iterable[ChannelKernel]:
     """The replications split into blocks, one kernel each at month 0 (the caller steps it)."""
     schedule = compile_program(scenario)
-    block = block or block_size(scenario)
+    block = block or block_size(scenario, engine)
     for start in range(0, reps.size, block):
         yield ChannelKernel(scenario, seed, reps[start : start + block], schedule, concentration, engine)
 
