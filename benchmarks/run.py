@@ -58,6 +58,12 @@ from benchmarks.reference.model import throughput as reference_throughput
 from simulator.formatting import money
 
 RESULTS = ROOT / "benchmarks" / "results.md"
+NUMBERS_CHANGED = (
+    "Engine: the compiled kernel (numba; `simulator/engine/compiled.py`) unless a row says otherwise. The engine's "
+    "numbers changed once with it (2026-12-01): random numbers are a counter-based hash of (seed, replication, "
+    "month, purpose, company) shared by both kernels, and run-rates are float64; every figure below, in the "
+    "README and in the notebooks was measured or regenerated after that change."
+)
 
 
 def median_time(fn, repeats: int) -> float:
@@ -191,6 +197,8 @@ def main() -> None:
     say()
     say(f"Measured {dt.date.today().isoformat()} with `python benchmarks/run.py`{' --quick' if args.quick else ''}.")
     say(f"Machine: {machine()}.")
+    say()
+    say(NUMBERS_CHANGED)
     say()
 
     # 1. The compiled engine, its numpy reference and the per-agent reference, side by side.
