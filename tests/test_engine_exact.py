@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import BASELINE
 from quiet import quiet
 
 import simulator as sim
@@ -175,3 +176,28 @@ def test_signed_partners_are_the_channel_plus_former_partners_still_earning():
     assert (m.churned[m.month == 3] > 0).all() and (m.nurture_expiries.sum() > 0)
     assert (m.signed_partners == 60).all()  # 20 signed + 30 active (or left, earning this year) + 10 dormant
     assert (m.earning_partners == 30).all()
+
+
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_monthly_concentration_is_the_measure_of_the_trailing_revenue(engine):
+    """Each recorded concentration figure is concentration_rows of that month's trailing revenue among the
+    signed-or-earning partners: checked at the horizon, recomputed from the kernel's own trailing revenue."""
+    from simulator.lifecycle.measurement import concentration_rows
+
+    scn = sim.load_scenario(BASELINE, horizon_months=14)
+    kernel = ChannelKernel(scn, 5, np.arange(8), engine=engine).run()
+    t12 = kernel.trailing_revenue()
+    expected = concentration_rows(t12, kernel.signed_or_earning(t12))
+    rec = kernel.record
+    for column, key in (
+        ("top20_share", "top_share"),
+        ("gini", "gini"),
+        ("hhi", "hhi"),
+        ("top20_share_all", "top_share_all"),
+        ("gini_all", "gini_all"),
+    ):
+        np.testing.assert_allclose(rec[column][:, -1], expected[key], rtol=1e-9, err_msg=column)
+    np.testing.assert_array_equal(rec["earning_partners"][:, -1], expected["n"])
+    np.testing.assert_array_equal(rec["signed_partners"][:, -1], expected["n_all"])
+    np.testing.assert_allclose(rec["revenue_t12m"][:, -1], t12.sum(axis=1), rtol=1e-12)
+    assert (expected["n"] > 50).all() and (expected["gini"] > 0.3).all()  # a real channel, not a trivial one
