@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import small_channel
 
 import simulator as sim
@@ -65,3 +66,32 @@ def test_a_ramp_lowers_recruited_revenue_by_its_exact_share():
     ramped = sim.simulate(quiet(ramp_months=6, ramp_start=0.5), replications=2, seed=5)
     assert (ramped.kpis["revenue_total"] < no_ramp.kpis["revenue_total"]).all()
     assert (ramped.kpis["activations"] == no_ramp.kpis["activations"]).all()  # the ramp changes revenue only
+
+
+@pytest.mark.parametrize("months", [1, 6])
+def test_todays_signed_partners_ramp_from_their_first_deal_in_month_one(months):
+    """A partner signed today closes its first deal in month 1 (certain activation) and ramps from there:
+    the month of the first deal earns ramp_start of its run-rate (also with a one-month ramp)."""
+    start, g = 0.3, 0.12
+    scn = sim.load_scenario(
+        small_channel(
+            horizon_months=10,
+            channel={"signed": 5, "active": 20, "collaborating": 0, "dormant": 0},
+            market={"prospects": 0},
+            recruitment={"nurture_per_month": 0},
+            activation={"monthly_probability": 1.0, "ramp_start": start, "ramp_months": months},
+            churn={k: 0.0 for k in ("dormancy_probability", "exit_probability", "dormant_exit_probability")},
+            collaboration={"adoption_probability": 0.0},
+            growth={"active": g, "volatility": 0.0},
+        )
+    )
+    kernel = ChannelKernel(scn, 2, [0])
+    signed_today = np.flatnonzero(kernel.pop.state[0, : kernel.layout.partners] == sim.State.SIGNED)
+    assert signed_today.size == 5
+    potential = kernel.pop.potential[0, signed_today].astype(np.float64)
+    while not kernel.done:
+        kernel.step()
+        k = kernel.month - 1  # months since the first deal
+        assert (kernel.pop.first_deal[0, signed_today] == 1).all()
+        expected = potential * (1 + g) ** (k / 12) * min(start + (1 - start) * k / months, 1.0)
+        np.testing.assert_allclose(kernel.monthly_revenue()[0, signed_today], expected, rtol=1e-9)
