@@ -34,7 +34,7 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
     # numba's own thread pool: always there, and safe to fork from (process pools fork from a process that
     # may have run the kernel); GNU OpenMP, numba's first choice, is not. The GIL serialises calls.
     numba.config.THREADING_LAYER = "workqueue"
-from ..vocabulary import EARNS, IS_IN_CHANNEL, MAX_MOVES, State
+from ..vocabulary import IS_IN_CHANNEL, MAX_MOVES, State
 from . import streams as st
 from .population import NEVER, NO_DEADLINE
 
@@ -55,7 +55,6 @@ _CHANNEL_POTENTIAL, _PROSPECT_POTENTIAL, _FIT_NOISE = (
     int(st.Purpose.PROSPECT_POTENTIAL),
     int(st.Purpose.FIT_NOISE),
 )
-_EARNS = EARNS.copy()
 _IN_CHANNEL = IS_IN_CHANNEL.copy()
 _MM = MAX_MOVES
 

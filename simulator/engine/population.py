@@ -248,14 +248,8 @@ def build_population(
     mean, sd = mixture_moments(params.segment("share"), mu, sigma)
     accuracy = params.value("recruitment.scoring_accuracy")
     listed = scenario.market.prospect_list
-    if compiled:
-        segment, potential, fit_score, company = _draw_market_compiled(
-            lay, streams, reps, mu, median, sigma, mean, sd, accuracy, listed
-        )
-    else:
-        segment, potential, fit_score, company = _draw_market(
-            lay, streams, reps, mu, median, sigma, mean, sd, accuracy, listed
-        )
+    draw = _draw_market_compiled if compiled else _draw_market  # the same numbers either way
+    segment, potential, fit_score, company = draw(lay, streams, reps, mu, median, sigma, mean, sd, accuracy, listed)
 
     state = np.full((reps, W), State.PROSPECT, np.int8)
     state[:, :P] = lay.channel_state

@@ -124,11 +124,6 @@ def replication_keys(seed: int, replications: Sequence[int]) -> np.ndarray:
     return mix(root ^ mix(index))
 
 
-def replication_key(seed: int, replication: int) -> np.uint64:
-    """The 64-bit key of one replication."""
-    return replication_keys(seed, [replication])[0]
-
-
 def block_bits(keys: np.ndarray, month: int, purpose: int, n: int, first: int = 0) -> np.ndarray:
     """Raw 64-bit numbers ``(R, n)`` of indices ``first..first+n-1`` of a (month, purpose) block."""
     if not 0 <= month < MAX_MONTH:
