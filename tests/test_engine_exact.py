@@ -71,6 +71,35 @@ def test_collaborating_months_count_every_month_end_spent_collaborating():
     np.testing.assert_array_equal(p.months_collaborating[~was_active], 4 + 5)
 
 
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_collaborating_months_add_up_over_several_finished_stints(engine):
+    """Two stints end before the horizon (lapses in months 5 and 8), so the count must add each finished
+    stint to the ones before, not keep only the last: adoption is certain from month 3, lapses only in
+    months 5 and 8."""
+    horizon = 12
+    levers = [
+        {"name": "late_adoption", "effects": {"collaboration.adoption_probability": -1.0}, "months": [1, 2]},
+        {"name": "keep_1_4", "effects": {"collaboration.lapse_probability": -1.0}, "months": [1, 4]},
+        {"name": "keep_6_7", "effects": {"collaboration.lapse_probability": -1.0}, "months": [6, 7]},
+        {"name": "keep_9_12", "effects": {"collaboration.lapse_probability": -1.0}, "months": [9, horizon]},
+    ]
+    data = quiet(
+        horizon_months=horizon,
+        channel={"active": 40, "collaborating": 60},
+        collaboration={"adoption_probability": 1.0, "lapse_probability": 1.0},
+        levers=levers,
+    )
+    result = sim.simulate(data, replications=2, seed=3, engine=engine)
+    m = result.replication(1).set_index("month")
+    assert m.adoptions.tolist() == [0, 0, 0, 40, 0, 0, 100, 0, 0, 100, 0, 0, 0]
+    assert m.lapses.tolist() == [0, 0, 0, 0, 0, 100, 0, 0, 100, 0, 0, 0, 0]
+    p = result.partners
+    was_active = p.company < 40
+    # today's active partners: month-ends 3-4, 6-7 and 9-12; today's collaborating ones: 1-4, 6-7 and 9-12
+    np.testing.assert_array_equal(p.months_collaborating[was_active], 2 + 2 + 4)
+    np.testing.assert_array_equal(p.months_collaborating[~was_active], 4 + 2 + 4)
+
+
 def test_growth_over_12_months_is_the_run_rate_ratio():
     data = quiet(
         horizon_months=12,
