@@ -10,7 +10,9 @@ the same as the numpy kernel's: identical states and flows, revenue equal up to 
 floating-point sums.
 
 Only companies that can move draw a uniform, only earning partners draw a normal, and a company's
-trailing-12-month revenue is added up only while it has earned in the last 12 months.
+trailing-12-month revenue is added up only while it has earned in the last 12 months. A month is one
+pass over the companies (each one's move, then its revenue), and a nurtured prospect's size-elastic
+win threshold (a power and an ``expm1``) is computed once and kept while its multiplier holds.
 
 Every function is compiled once per environment (``cache=True``: numba's cache beside this file, or
 under ``NUMBA_CACHE_DIR``) and with ``parallel=True`` only: the thread count is set at run time, so
@@ -254,6 +256,8 @@ def run_months(
         values = np.empty(width)
         member = np.zeros(width, np.bool_)
         joining = np.empty(width, np.int64)
+        win_mult_used = np.full(width, np.nan)  # the size-elastic win threshold, kept while its multiplier holds
+        win_threshold = np.empty(width)
         for m in range(first_month, last_month + 1):
             t = m - first_month  # month tables and outputs cover the months of this run only
             K = min(width, partners + per_month * max(m - 1, 0))
@@ -276,91 +280,9 @@ def run_months(
             n_first = 0
             n_first_from_dormant = 0
             cum_t, drift_t, sd_t, earn_t, counter_t = cum[t, rp], drift[rg, t], sd[rg, t], earn[t], counters[t]
-            # random moves, deadlines, growth, first deals (start-of-month states decide)
-            for c in range(K):
-                s = state[r, c]
-                if s == _PROSPECT or s > _DORMANT:
-                    continue
-                g = segment[r, c]
-                tt = tier[r, c]
-                u = _uniform(key, counter_t[c, 0])
-                if elastic and s == _NURTURING:
-                    mult = win_multiplier[t, g] * size_factor[r, c]
-                    win = 1.0 - (1.0 - win_share[r]) ** mult
-                    threshold = -math.expm1(-signings_per_year[r] * win / 12.0)
-                elif s == _ACTIVE:
-                    threshold = active_cum[g, tt, _MM - 1]
-                else:
-                    threshold = cum_t[s, g, tt, _MM - 1]
-                random_move = u < threshold
-                dr, sg = drift_t[s, g, tt], sd_t[s, g, tt]
-                if dr != 0.0 or sg != 0.0:
-                    z = _normal(key, counter_t[c, 1])
-                    run_rate[r, c] *= math.exp(dr + sg * z)
-                if not random_move and deadline[r, c] != m:
-                    continue
-                if elastic and s == _NURTURING:
-                    k = 0 if random_move else _MM
-                else:
-                    k = 0
-                    for j in range(_MM):
-                        if u >= (active_cum[g, tt, j] if s == _ACTIVE else cum_t[s, g, tt, j]):
-                            k += 1
-                new = dest[s, k]
-                if s == _COLLABORATING:
-                    collaborating_months[r, c] += m - max(entered[r, c], 1)
-                entered[r, c] = m
-                if new == _NURTURING:
-                    deadline[r, c] = m + nurture_months
-                elif new == _SIGNED:
-                    deadline[r, c] = m + window_months
-                else:
-                    deadline[r, c] = _NO_DEADLINE
-                if new == _PROSPECT:
-                    eligible_from[r, c] = m + cooloff_months + 1
-                if new == _SIGNED:
-                    signed_month[r, c] = m
-                    signings[r, t, g] += 1
-                if new == _ACTIVE and first_deal[r, c] == _NEVER:
-                    first_deal[r, c] = m
-                    run_rate[r, c] = potential[r, c]  # the first deal starts at potential
-                    n_first += 1
-                    if s == _DORMANT:
-                        n_first_from_dormant += 1
-                # a recruit enters the lowest tier; a company leaving the channel carries tier 0
-                if _IN_CHANNEL[s]:
-                    tier_counts[r, tt] -= 1
-                if not (_IN_CHANNEL[s] and _IN_CHANNEL[new]):
-                    tier[r, c] = 0
-                if _IN_CHANNEL[new]:
-                    tier_counts[r, tier[r, c]] += 1
-                state[r, c] = new
-                counts[r, s, g] -= 1
-                counts[r, new, g] += 1
-                transitions[r, t, s, new] += 1
-            # recruitment: the first `per_month` eligible prospects in fit order enter nurturing. Done after
-            # the random moves, which cannot make anyone an eligible prospect this month (a company sent back
-            # to the market is in its cool-off), so it is the selection by start-of-month states.
-            picked = 0
-            for c in range(partners, stop):
-                if picked >= per_month:
-                    break
-                if state[r, c] == _PROSPECT and eligible_from[r, c] <= m:
-                    g = segment[r, c]
-                    state[r, c] = _NURTURING
-                    entered[r, c] = m
-                    deadline[r, c] = m + nurture_months
-                    counts[r, _PROSPECT, g] -= 1
-                    counts[r, _NURTURING, g] += 1
-                    transitions[r, t, _PROSPECT, _NURTURING] += 1
-                    picked += 1
-            activations[r, t] = n_first
-            reactivations[r, t] = transitions[r, t, _DORMANT, _ACTIVE] - n_first_from_dormant
-            for s in range(S):
-                for g in range(G):
-                    counts_by_month[r, t, s, g] = counts[r, s, g]
-            # revenue by end-of-month state; the trailing 12 months as a running sum (exactly 0 once a company
-            # has not earned for 12 months: its ring holds only zeros)
+            # one pass over the companies: the month's move (start-of-month states decide), then its revenue by
+            # the end-of-month state. Recruitment comes after: it turns prospects, which earn nothing and have
+            # never earned, into nurtured prospects, which earn nothing either, so their revenue is the same.
             total = 0.0
             t12_total = 0.0
             n_members = 0
@@ -370,6 +292,68 @@ def run_months(
                 s = state[r, c]
                 g = segment[r, c]
                 tt = tier[r, c]
+                if s != _PROSPECT and s <= _DORMANT:
+                    u = _uniform(key, counter_t[c, 0])
+                    if elastic and s == _NURTURING:
+                        mult = win_multiplier[t, g] * size_factor[r, c]
+                        if mult != win_mult_used[c]:  # the same multiplier gives the same threshold
+                            win = 1.0 - (1.0 - win_share[r]) ** mult
+                            win_threshold[c] = -math.expm1(-signings_per_year[r] * win / 12.0)
+                            win_mult_used[c] = mult
+                        threshold = win_threshold[c]
+                    elif s == _ACTIVE:
+                        threshold = active_cum[g, tt, _MM - 1]
+                    else:
+                        threshold = cum_t[s, g, tt, _MM - 1]
+                    random_move = u < threshold
+                    dr, sg = drift_t[s, g, tt], sd_t[s, g, tt]
+                    if dr != 0.0 or sg != 0.0:
+                        z = _normal(key, counter_t[c, 1])
+                        run_rate[r, c] *= math.exp(dr + sg * z)
+                    if random_move or deadline[r, c] == m:
+                        if elastic and s == _NURTURING:
+                            k = 0 if random_move else _MM
+                        else:
+                            k = 0
+                            for j in range(_MM):
+                                if u >= (active_cum[g, tt, j] if s == _ACTIVE else cum_t[s, g, tt, j]):
+                                    k += 1
+                        new = dest[s, k]
+                        if s == _COLLABORATING:
+                            collaborating_months[r, c] += m - max(entered[r, c], 1)
+                        entered[r, c] = m
+                        if new == _NURTURING:
+                            deadline[r, c] = m + nurture_months
+                        elif new == _SIGNED:
+                            deadline[r, c] = m + window_months
+                        else:
+                            deadline[r, c] = _NO_DEADLINE
+                        if new == _PROSPECT:
+                            eligible_from[r, c] = m + cooloff_months + 1
+                        if new == _SIGNED:
+                            signed_month[r, c] = m
+                            signings[r, t, g] += 1
+                        if new == _ACTIVE and first_deal[r, c] == _NEVER:
+                            first_deal[r, c] = m
+                            run_rate[r, c] = potential[r, c]  # the first deal starts at potential
+                            n_first += 1
+                            if s == _DORMANT:
+                                n_first_from_dormant += 1
+                        # a recruit enters the lowest tier; a company leaving the channel carries tier 0
+                        if _IN_CHANNEL[s]:
+                            tier_counts[r, tt] -= 1
+                        if not (_IN_CHANNEL[s] and _IN_CHANNEL[new]):
+                            tier[r, c] = 0
+                            tt = 0
+                        if _IN_CHANNEL[new]:
+                            tier_counts[r, tt] += 1
+                        state[r, c] = new
+                        counts[r, s, g] -= 1
+                        counts[r, new, g] += 1
+                        transitions[r, t, s, new] += 1
+                        s = new
+                # revenue by end-of-month state; the trailing 12 months as a running sum (exactly 0 once a
+                # company has not earned for 12 months: its ring holds only zeros)
                 rev = 0.0
                 e = earn_t[s, g, tt]
                 if e != 0.0:
@@ -397,6 +381,27 @@ def run_months(
                         if not is_ranked[r, c]:
                             joining[n_joining] = c
                             n_joining += 1
+            # recruitment: the first `per_month` eligible prospects in fit order enter nurturing. Done after
+            # the random moves, which cannot make anyone an eligible prospect this month (a company sent back
+            # to the market is in its cool-off), so it is the selection by start-of-month states.
+            picked = 0
+            for c in range(partners, stop):
+                if picked >= per_month:
+                    break
+                if state[r, c] == _PROSPECT and eligible_from[r, c] <= m:
+                    g = segment[r, c]
+                    state[r, c] = _NURTURING
+                    entered[r, c] = m
+                    deadline[r, c] = m + nurture_months
+                    counts[r, _PROSPECT, g] -= 1
+                    counts[r, _NURTURING, g] += 1
+                    transitions[r, t, _PROSPECT, _NURTURING] += 1
+                    picked += 1
+            activations[r, t] = n_first
+            reactivations[r, t] = transitions[r, t, _DORMANT, _ACTIVE] - n_first_from_dormant
+            for s in range(S):
+                for g in range(G):
+                    counts_by_month[r, t, s, g] = counts[r, s, g]
             revenue[r, t] = total
             if m == year_ago_month:
                 for c in range(width):
