@@ -14,7 +14,7 @@ are neither (prospects, nurturing, signed, nurtured) have no P(better).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -265,43 +265,30 @@ def what_changed(a: Scenario, b: Scenario) -> pd.DataFrame:
         vb = b.get(key) if key in seen_b else _MISSING
         if va != vb:
             rows.append({"kind": "key", "key": key, "a": va, "b": vb})
-    levers_a = {lv.name: lv.model_dump(mode="json") for lv in a.program.levers}
-    levers_b = {lv.name: lv.model_dump(mode="json") for lv in b.program.levers}
-    for name, lever in levers_b.items():
-        if name not in levers_a:
-            rows.append({"kind": "lever added", "key": f"lever:{name}", "a": _MISSING, "b": _describe(lever)})
-    for name, lever in levers_a.items():
-        if name not in levers_b:
-            rows.append({"kind": "lever removed", "key": f"lever:{name}", "a": _describe(lever), "b": _MISSING})
-            continue
-        flat_a, flat_b = _flatten(lever), _flatten(levers_b[name])
-        for field in list(flat_a) + [f for f in flat_b if f not in flat_a]:
-            if field == "note":
-                continue
-            va, vb = flat_a.get(field, _MISSING), flat_b.get(field, _MISSING)
-            if va != vb:
-                rows.append({"kind": "lever changed", "key": f"lever:{name}.{field}", "a": va, "b": vb})
-    rows += _tier_changes(a, b)
+    rows += _named_changes("lever", a.program.levers, b.program.levers, _describe)
+    rows += _named_changes("tier", a.program.tiers, b.program.tiers, describe_tier)
     return pd.DataFrame(rows, columns=["kind", "key", "a", "b"])
 
 
-def _tier_changes(a: Scenario, b: Scenario) -> list[dict[str, Any]]:
-    """Partner tiers added, removed or changed (field by field), matched by name."""
+def _named_changes(
+    noun: str, items_a: Iterable[Any], items_b: Iterable[Any], describe: Callable[[dict[str, Any]], str]
+) -> list[dict[str, Any]]:
+    """Levers or partner tiers added, removed or changed (field by field, ``note`` left out), matched by name."""
     rows: list[dict[str, Any]] = []
-    tiers_a = {t.name: t.model_dump(mode="json") for t in a.program.tiers}
-    tiers_b = {t.name: t.model_dump(mode="json") for t in b.program.tiers}
-    for name, tier in tiers_b.items():
-        if name not in tiers_a:
-            rows.append({"kind": "tier added", "key": f"tier:{name}", "a": _MISSING, "b": describe_tier(tier)})
-    for name, tier in tiers_a.items():
-        if name not in tiers_b:
-            rows.append({"kind": "tier removed", "key": f"tier:{name}", "a": describe_tier(tier), "b": _MISSING})
+    by_name_a = {item.name: item.model_dump(mode="json") for item in items_a}
+    by_name_b = {item.name: item.model_dump(mode="json") for item in items_b}
+    for name, item in by_name_b.items():
+        if name not in by_name_a:
+            rows.append({"kind": f"{noun} added", "key": f"{noun}:{name}", "a": _MISSING, "b": describe(item)})
+    for name, item in by_name_a.items():
+        if name not in by_name_b:
+            rows.append({"kind": f"{noun} removed", "key": f"{noun}:{name}", "a": describe(item), "b": _MISSING})
             continue
-        flat_a, flat_b = _flatten(tier), _flatten(tiers_b[name])
+        flat_a, flat_b = _flatten(item), _flatten(by_name_b[name])
         for field in list(flat_a) + [f for f in flat_b if f not in flat_a]:
             va, vb = flat_a.get(field, _MISSING), flat_b.get(field, _MISSING)
             if field != "note" and va != vb:
-                rows.append({"kind": "tier changed", "key": f"tier:{name}.{field}", "a": va, "b": vb})
+                rows.append({"kind": f"{noun} changed", "key": f"{noun}:{name}.{field}", "a": va, "b": vb})
     return rows
 
 
