@@ -403,7 +403,7 @@ class ChannelKernel:
                 "signings": np.zeros((R, n, G), np.int64),
                 "revenue": np.zeros((R, n)),
                 "revenue_t12m": np.zeros((R, n)),
-                "revenue_by_state": np.zeros((R, n, S, G)),
+                "revenue_by_state": np.zeros((R, n, S, G, self.T)),
                 "counts": np.zeros((R, n, S, G), np.int64),
                 "concentration": np.zeros((R, n, 7)),
                 "tier_counts_charged": np.zeros((R, n, self.T), np.int64),
@@ -411,7 +411,6 @@ class ChannelKernel:
                 "promotions_in": np.zeros((R, n, self.T), np.int64),
                 "demotions_in": np.zeros((R, n, self.T), np.int64),
             }
-            out["revenue_by_state"] = np.zeros((R, n, S, G, self.T))
             run_months(
                 first, end, self.horizon - 12, lay.partners, lay.width, npm, scn.recruitment.nurture_months,
                 act.window_months, scn.recruitment.cooloff_months, float(act.ramp_start), act.ramp_months,
@@ -539,9 +538,8 @@ class ChannelKernel:
             tier = np.where(IS_IN_CHANNEL[new] & IS_IN_CHANNEL[old], tier, 0).astype(np.int8)
             pop.tier[rows, cols] = tier
             self._tier_counts += np.bincount((rows * T + tier)[IS_IN_CHANNEL[new]], minlength=size).reshape(self.R, T)
-            self.rcode[rows, cols] = self._row[rows, 0] + (new.astype(np.int32) * G + seg) * T + tier
-        else:
-            self.rcode[rows, cols] = self._row[rows, 0] + new.astype(np.int32) * G + seg
+        # as _code computes it, for the movers only (without tiers: one tier, 0)
+        self.rcode[rows, cols] = self._row[rows, 0] + (new.astype(np.int32) * G + seg) * self.T + pop.tier[rows, cols]
         # Completed collaboration stints: month-ends collaborating among months 1..m-1.
         left_collab = old == State.COLLABORATING
         if left_collab.any():
@@ -585,9 +583,8 @@ class ChannelKernel:
     ) -> None:
         sched = self.schedule
         revenue = rev.sum(axis=1, dtype=np.float64)
-        rebates = sched.has_tiers and bool(sched.tier_revenue_share.any())
         rev_sgt = None  # revenue by replication, state, segment and tier, when a revenue share needs it
-        if m > 0 and (rebates or (sched.lever_names and sched.has_revenue_share)):
+        if m > 0 and (sched.has_tier_rebates or (sched.lever_names and sched.has_revenue_share)):
             rev_sgt = np.bincount(
                 self.rcode[:, :K].ravel(), weights=rev.ravel(), minlength=self.R * S * self.G * self.T
             ).reshape(self.R, S, self.G, self.T)
@@ -641,7 +638,6 @@ class ChannelKernel:
         nurture_cost = par.per_replication("economics.nurture_cost_per_month")
         cost_nurture = by_state[:, State.NURTURING] * nurture_cost if m else 0.0
         cost_onboarding = signings * par.per_replication("economics.onboarding_cost")
-        rebates = sched.has_tiers and bool(sched.tier_revenue_share.any())
         if sched.lever_names and m > 0:
             lever = (
                 sched.fixed_cost[:, m][None, :]
@@ -654,7 +650,8 @@ class ChannelKernel:
         cost_program = self.lever_cost[:, m].sum(axis=1)
         cost_tiers = 0.0
         if sched.has_tiers and m > 0:  # for the tier held during the month (a review moves partners after it)
-            self.tier_rebate[:, m] = revenue_by_state.sum(axis=(1, 2)) * sched.tier_revenue_share if rebates else 0.0
+            if sched.has_tier_rebates:  # the table starts at 0
+                self.tier_rebate[:, m] = revenue_by_state.sum(axis=(1, 2)) * sched.tier_revenue_share
             self.tier_mdf[:, m] = tier_counts * sched.tier_per_partner
             self.tier_cost[:, m] = self.tier_rebate[:, m] + self.tier_mdf[:, m]
             cost_tiers = self.tier_cost[:, m].sum(axis=1)

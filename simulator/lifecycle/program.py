@@ -63,6 +63,11 @@ class ProgramSchedule:
     def has_tiers(self) -> bool:
         return bool(self.tier_names)
 
+    @property
+    def has_tier_rebates(self) -> bool:
+        """Some tier pays a rebate on its revenue (the kernel then books revenue by tier)."""
+        return self.has_tiers and bool(self.tier_revenue_share.any())
+
     def month_multiplier(self, month: int, tier: int) -> np.ndarray:
         """What scales each rate in ``month`` for companies of ``tier``: levers times the tier factor,
         ``(rates, states, segments)`` (the lever table itself without tiers, so no-tier runs are unchanged)."""
