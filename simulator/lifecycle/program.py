@@ -256,15 +256,17 @@ def check_growth(scenario: Scenario) -> None:
 
 def _who_scales(scenario: Scenario, key: str) -> str:
     """``levers``, ``tiers`` or ``levers and tiers``: who stacks effects on ``key``."""
-    levers = any(key in lv.effects for lv in scenario.program.levers)
-    tiers = any(key in t.effects for t in scenario.program.tiers)
+    levers, tiers = _scaled_by(scenario, key)
     return "levers and tiers" if levers and tiers else "tiers" if tiers else "levers"
 
 
 def _program_field(scenario: Scenario, key: str) -> str:
     """The field a refused stack of effects on ``key`` names: the tiers when only tiers scale it."""
-    if any(key in t.effects for t in scenario.program.tiers) and not any(
-        key in lv.effects for lv in scenario.program.levers
-    ):
-        return "program.tiers"
-    return "program.levers"
+    levers, tiers = _scaled_by(scenario, key)
+    return "program.tiers" if tiers and not levers else "program.levers"
+
+
+def _scaled_by(scenario: Scenario, key: str) -> tuple[bool, bool]:
+    """Whether some lever, and some tier, has an effect on ``key``."""
+    program = scenario.program
+    return any(key in lv.effects for lv in program.levers), any(key in t.effects for t in program.tiers)
