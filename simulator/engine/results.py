@@ -306,14 +306,7 @@ def tier_frame(kernel: ChannelKernel) -> pd.DataFrame:
         return empty_tier_frame(names)
     months = kernel.month + 1
     R, T = kernel.R, len(names)
-    columns = {
-        "partners": kernel.tier_partners,
-        "promotions_in": kernel.tier_promotions_in,
-        "demotions_in": kernel.tier_demotions_in,
-        "cost": kernel.tier_cost,
-        "rebate": kernel.tier_rebate,
-        "mdf": kernel.tier_mdf,
-    }
+    columns = {c: getattr(kernel, f"tier_{c}") for c in TIER_COLUMNS}  # the kernel's (R, months, T) tables
     return pd.DataFrame(
         {
             "replication": np.repeat(kernel.replications, months * T),
