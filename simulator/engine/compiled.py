@@ -285,7 +285,6 @@ def run_months(
             # never earned, into nurtured prospects, which earn nothing either, so their revenue is the same.
             total = 0.0
             t12_total = 0.0
-            n_members = 0
             n_earning = 0
             n_joining = 0
             for c in range(K):
@@ -375,7 +374,6 @@ def run_months(
                 if measure:
                     member[c] = _IN_CHANNEL[s] or t12 > 0.0
                     if member[c]:
-                        n_members += 1
                         if t12 > 0.0:
                             n_earning += 1
                         if not is_ranked[r, c]:
