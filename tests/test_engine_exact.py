@@ -43,6 +43,17 @@ def test_monthly_signing_probability_by_hand():
     assert monthly_signing_probability(scn) == pytest.approx(0.06058693718652422, rel=1e-12)
 
 
+def _certain_collaboration(horizon: int, levers: list[dict]) -> dict:
+    """40 active and 60 collaborating partners, adoption and lapses certain (p = 1) unless ``levers`` switch
+    them off: every company's path is known by hand."""
+    return quiet(
+        horizon_months=horizon,
+        channel={"active": 40, "collaborating": 60},
+        collaboration={"adoption_probability": 1.0, "lapse_probability": 1.0},
+        levers=levers,
+    )
+
+
 def test_collaborating_months_count_every_month_end_spent_collaborating():
     """Adoption and lapses are certain (p = 1) and levers switch them off, so every path is known:
     today's active partners adopt in month 3, everyone collaborating lapses in month 5, and every
@@ -53,13 +64,7 @@ def test_collaborating_months_count_every_month_end_spent_collaborating():
         {"name": "no_early_lapse", "effects": {"collaboration.lapse_probability": -1.0}, "months": [1, 4]},
         {"name": "no_late_lapse", "effects": {"collaboration.lapse_probability": -1.0}, "months": [6, horizon]},
     ]
-    data = quiet(
-        horizon_months=horizon,
-        channel={"active": 40, "collaborating": 60},
-        collaboration={"adoption_probability": 1.0, "lapse_probability": 1.0},
-        levers=levers,
-    )
-    result = sim.simulate(data, replications=2, seed=1)
+    result = sim.simulate(_certain_collaboration(horizon, levers), replications=2, seed=1)
     m = result.replication(0).set_index("month")
     assert m.adoptions.tolist() == [0, 0, 0, 40, 0, 0, 100, 0, 0, 0, 0]
     assert m.lapses.tolist() == [0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0]
@@ -83,13 +88,7 @@ def test_collaborating_months_add_up_over_several_finished_stints(engine):
         {"name": "keep_6_7", "effects": {"collaboration.lapse_probability": -1.0}, "months": [6, 7]},
         {"name": "keep_9_12", "effects": {"collaboration.lapse_probability": -1.0}, "months": [9, horizon]},
     ]
-    data = quiet(
-        horizon_months=horizon,
-        channel={"active": 40, "collaborating": 60},
-        collaboration={"adoption_probability": 1.0, "lapse_probability": 1.0},
-        levers=levers,
-    )
-    result = sim.simulate(data, replications=2, seed=3, engine=engine)
+    result = sim.simulate(_certain_collaboration(horizon, levers), replications=2, seed=3, engine=engine)
     m = result.replication(1).set_index("month")
     assert m.adoptions.tolist() == [0, 0, 0, 40, 0, 0, 100, 0, 0, 100, 0, 0, 0]
     assert m.lapses.tolist() == [0, 0, 0, 0, 0, 100, 0, 0, 100, 0, 0, 0, 0]
