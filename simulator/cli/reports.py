@@ -8,7 +8,6 @@ from pathlib import Path
 from ..planning import DEFAULT_REPLICATIONS
 from ..progress import display
 from ..reports.exports import Deliverables
-from ..reports.html import HEADLINE_LABELS, build_report
 from .common import (
     add_export_args,
     add_progress_arg,
@@ -50,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from ..reports import html  # matplotlib and Jinja2 only for this command: the others start faster
+
     scenario = load(args)
     other = load(args, args.compare) if args.compare else None
     check_exports(args)
@@ -62,7 +63,7 @@ def run_report(args: argparse.Namespace) -> int:
         read_result(args.optimize)  # a folder without results is refused before the run
     out.parent.mkdir(parents=True, exist_ok=True)  # an unusable --out fails now, not after the run
     with display(progress_shown(args)):
-        report = build_report(
+        report = html.build_report(
             scenario,
             compare_with=other,
             size=args.size,
@@ -73,7 +74,7 @@ def run_report(args: argparse.Namespace) -> int:
             optimization=args.optimize,
         )
     path = report.write(out)
-    console.print(f"{scenario.name}: " + "; ".join(f"{HEADLINE_LABELS[k]}: {v}" for k, v in report.headline.items()))
+    console.print(f"{scenario.name}: " + "; ".join(f"{html.HEADLINE_LABELS[k]}: {v}" for k, v in report.headline.items()))
     console.print(f"wrote {path}")
     parts = report.parts
     write_exports(

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
 import pandas as pd
-from matplotlib.figure import Figure
 
 from ..formatting import key_words, value_text
 from ..planning.capacity import CapacityResult
@@ -27,10 +25,11 @@ from ..scenario.sources import source_of
 from ..vocabulary import STATE_LABELS
 from ..vocabulary import kind as figure_kind
 from ..vocabulary import label as figure_label
-from . import charts
 from .tables import Sheet, write_bytes, write_xlsx
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from ..engine.results import SimulationResult
 
 #: Chart file stems, in the order the report shows them.
@@ -58,6 +57,8 @@ class Deliverables:
 
 def chart_makers(d: Deliverables) -> dict[str, Callable[[], Figure]]:
     """The charts available from ``d``, by file stem."""
+    from . import charts  # matplotlib only when charts are drawn: a command that writes none starts faster
+
     out: dict[str, Callable[[], Figure]] = {}
     r = d.result
     if r is not None:
@@ -75,6 +76,8 @@ def chart_makers(d: Deliverables) -> dict[str, Callable[[], Figure]]:
 
 def write_charts(folder: str | Path, d: Deliverables, dpi: int = 150) -> list[Path]:
     """Write every chart of ``d`` as ``<stem>.png`` and ``<stem>.svg`` in ``folder``; returns the paths."""
+    import matplotlib
+
     folder = Path(folder)
     written: list[Path] = []
     for stem, make in chart_makers(d).items():
