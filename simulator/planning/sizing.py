@@ -170,6 +170,7 @@ class _Evaluator:
         self.goal: PlanGoal | None = None
         self.workers = workers
         self.reps = np.asarray(reps, dtype=np.int64)
+        self.first = self.reps.size  # replications of the first run: the smallest a value is tried on
         self.cache: dict[float, Evaluation] = {}
 
     def _run(self, value: float, reps: np.ndarray) -> dict[str, np.ndarray]:
@@ -187,17 +188,19 @@ class _Evaluator:
         )
         return {k: np.concatenate([p[k] for p in parts]) for k in _FIELDS}
 
-    def __call__(self, value: float) -> Evaluation:
+    def __call__(self, value: float, replications: int | None = None) -> Evaluation:
+        """``value`` on the first ``replications`` of the replications in use (default: all of them)."""
         value = self.decision.clip(value)
-        if value not in self.cache or self.cache[value].replications < self.reps.size:
+        n = self.reps.size if replications is None else min(replications, self.reps.size)
+        if value not in self.cache or self.cache[value].replications < n:
             if value in self.cache:  # tried on fewer replications: run only the new ones, on the same streams
                 old = self.cache[value]
-                new = self._run(value, self.reps[old.replications :])
+                new = self._run(value, self.reps[old.replications : n])
                 old.data = {k: np.concatenate([old.data[k], new[k]]) for k in _FIELDS}
                 return old
             if len(self.cache) >= MAX_EVALUATIONS:
                 raise ChannelError(f"sizing tried {MAX_EVALUATIONS} values without settling; raise the tolerance")
-            data = self._run(value, self.reps)
+            data = self._run(value, self.reps[:n])
             self.cache[value] = Evaluation(value, len(self.cache) + 1, data, self.target, self.goal)
             current_progress().say(f"{len(self.cache)} values tried")
         return self.cache[value]
@@ -457,8 +460,11 @@ def _pin(evaluate: _Evaluator, d: Decision, conf: float, found: float | None, bu
     """Add replications near the boundary (doubling, on the same streams) until the answer is one value
     or the replication budget is spent; return the answer on the replications used.
 
-    Each round re-brackets the answer range on the longer run (stepping out, doubling, where an end no
-    longer holds) and bisects it, so a round costs a few values, not the whole range.
+    A value whose 95% interval already lies wholly below (or above) the confidence is settled on the
+    replications it has: each round bisects between the highest value that surely misses and the lowest
+    that surely meets, running only the values it probes, and the answer and one step below it, on the
+    longer run. The range's lower end is then made contiguous: every value from it up to the answer has
+    been run on all the replications and the value below it surely misses.
     """
     if found is None or not d.integer:
         return found
@@ -467,24 +473,54 @@ def _pin(evaluate: _Evaluator, d: Decision, conf: float, found: float | None, bu
         if low == high:
             break
         evaluate.add_replications(min(evaluate.reps.size, budget - evaluate.reps.size))
-        good, step = high, 1.0
-        while not _meets(evaluate(good), conf):  # the upper end falls short on the longer run
+        found = _settle(evaluate, d, conf, found)
+        if found is None:
+            return None
+    if evaluate.reps.size > min(ev.replications for ev in evaluate.cache.values()):
+        _fill_lower_end(evaluate, d, conf, found)
+    return found
+
+
+def _settle(evaluate: _Evaluator, d: Decision, conf: float, found: float) -> float | None:
+    """The smallest value meeting ``conf`` on the current replications, bracketed by settled values."""
+    cache = evaluate.cache
+    good = min((v for v, ev in cache.items() if v >= found and ev.interval[0] >= conf), default=None)
+    if good is None:  # nothing surely meets yet: step up from the answer on the longer run
+        good, step = found, 1.0
+        while not _meets(evaluate(good), conf):
             if good >= d.high:
-                return found  # nothing meets any more within the limit: keep the answer of the first run
+                return None
             good, step = d.clip(good + step), step * 2
-        bad, step = low - 1.0, 1.0
-        while bad >= d.low and _meets(evaluate(bad), conf):  # the plan is met below the range now
-            good, bad, step = bad, d.clip(bad - step) if bad > d.low else d.low - 1.0, step * 2
+    sure_misses = [v for v, ev in cache.items() if v < good and ev.interval[1] < conf]
+    bad = max(sure_misses) if sure_misses else d.low - 1.0
+    while True:
         while good - bad > 1:
             mid = math.floor((bad + good) / 2)
             if _meets(evaluate(mid), conf):
                 good = float(mid)
             else:
                 bad = float(mid)
-        found = good
-        if found > d.low:
-            evaluate(found - 1)
-    return found
+        if _meets(evaluate(good), conf):  # a settled upper end, now on every replication
+            break
+        if good >= d.high:
+            return None
+        bad, good = good, d.clip(good + 1.0)
+    if good > d.low:
+        evaluate(good - 1.0)
+    return good
+
+
+def _fill_lower_end(evaluate: _Evaluator, d: Decision, conf: float, found: float) -> None:
+    """Step down from the answer until a value surely misses: that value is the range's end, settled on as
+    few replications as tell it (doubling up to all of them); the values above it are run on all of them."""
+    v = found - 1.0
+    while v >= d.low:
+        n = evaluate.cache[v].replications if v in evaluate.cache else evaluate.first
+        while evaluate(v, n).interval[1] >= conf and n < evaluate.reps.size:
+            n *= 2
+        if evaluate.cache[v].interval[1] < conf:
+            return
+        v -= 1.0
 
 
 def _precision_note(result: SizingResult, first: int, budget: int) -> str:
