@@ -74,7 +74,8 @@ def run_report(args: argparse.Namespace) -> int:
             optimization=args.optimize,
         )
     path = report.write(out)
-    console.print(f"{scenario.name}: " + "; ".join(f"{html.HEADLINE_LABELS[k]}: {v}" for k, v in report.headline.items()))
+    headline = "; ".join(f"{html.HEADLINE_LABELS[k]}: {v}" for k, v in report.headline.items())
+    console.print(f"{scenario.name}: {headline}")
     console.print(f"wrote {path}")
     parts = report.parts
     write_exports(
