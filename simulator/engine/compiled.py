@@ -10,9 +10,10 @@ the same as the numpy kernel's: identical states and flows, revenue equal up to 
 floating-point sums.
 
 Only companies that can move draw a uniform, only earning partners draw a normal, and a company's
-trailing-12-month revenue is added up only while it has earned in the last 12 months. A month is one
-pass over the companies (each one's move, then its revenue), and a nurtured prospect's size-elastic
-win threshold (a power and an ``expm1``) is computed once and kept while its multiplier holds.
+trailing-12-month revenue is added up only while it has earned in the last 12 months (a prospect or a
+churned company silent for longer is skipped outright). A month is one pass over the companies (each
+one's move, then its revenue), and a nurtured prospect's size-elastic win threshold (a power and an
+``expm1``) is computed once and kept while its multiplier holds.
 
 Every function is compiled once per environment (``cache=True``: numba's cache beside this file, or
 under ``NUMBA_CACHE_DIR``) and with ``parallel=True`` only: the thread count is set at run time, so
@@ -289,6 +290,12 @@ def run_months(
             n_joining = 0
             for c in range(K):
                 s = state[r, c]
+                if (s == _PROSPECT or s > _DORMANT) and m - last_earned[r, c] > 12:
+                    # a prospect or a churned company silent for over 12 months: no move, no revenue, and its
+                    # ring holds only zeros (its trailing 12 months are exactly 0): nothing to add or write
+                    if measure:
+                        member[c] = False
+                    continue
                 g = segment[r, c]
                 tt = tier[r, c]
                 if s != _PROSPECT and s <= _DORMANT:
