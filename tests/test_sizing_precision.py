@@ -67,3 +67,32 @@ def test_an_intensity_beyond_the_sourced_range_is_flagged():
         scn, decision="lever:co_selling", replications=40, seed=1, workers=1, target=far.implied["revenue_p10"] * 0.8
     )
     assert near.value <= 2 and not any(n.startswith("an extrapolation") for n in near.notes)
+
+
+def test_the_range_is_run_on_every_replication_and_the_value_below_it_on_as_few_as_tell_it():
+    """From the range's lower end to the answer every value has all the replications; the value below the range
+    surely misses, on the fewest replications (doubling from the first run's) that show it."""
+    r = sim.size_recruitment(small(), replications=60, seed=2, workers=1, max_replications=240)
+    curve = r.curve.set_index("value")
+    low, _ = r.value_range
+    for v in range(int(low), int(r.value) + 1):
+        assert curve.loc[v, "replications"] == r.replications == 240
+    if low == 0:
+        return
+    below = curve.loc[low - 1]
+    assert below["p_high"] < r.confidence
+    n = int(below["replications"])
+    assert n in (60, 120, 240)
+    if n > 60:  # on half as many it could not yet be told apart from the confidence
+        half = sim.simulate(small(), replications=n // 2, seed=2, recruitment__nurture_per_month=int(low - 1)).kpis
+        met = int((half["revenue_last_12m"] >= 7_000_000).sum())
+        assert sim.stats.wilson_interval(met, n // 2)[1] >= r.confidence
+
+
+def test_a_value_that_surely_misses_or_meets_on_the_first_run_is_not_run_again():
+    r = sim.size_recruitment(small(), replications=60, seed=2, workers=1, max_replications=240)
+    curve = r.curve.set_index("value")
+    far = curve[(curve["p_high"] < r.confidence) | (curve["p_low"] >= r.confidence)]
+    low, high = r.value_range
+    settled_early = far[(far.index < low - 1) | (far.index > high)]
+    assert (settled_early["replications"] == 60).all()

@@ -473,9 +473,10 @@ def _pin(evaluate: _Evaluator, d: Decision, conf: float, found: float | None, bu
         if low == high:
             break
         evaluate.add_replications(min(evaluate.reps.size, budget - evaluate.reps.size))
-        found = _settle(evaluate, d, conf, found)
-        if found is None:
-            return None
+        settled = _settle(evaluate, d, conf, found)
+        if settled is None:  # nothing meets any more within the limit: keep the answer of the shorter run
+            return found
+        found = settled
     if evaluate.reps.size > min(ev.replications for ev in evaluate.cache.values()):
         _fill_lower_end(evaluate, d, conf, found)
     return found
