@@ -503,9 +503,13 @@ def _settle(evaluate: _Evaluator, d: Decision, conf: float, found: float) -> flo
                 bad = float(mid)
         if _meets(evaluate(good), conf):  # a settled upper end, now on every replication
             break
-        if good >= d.high:
-            return None
-        bad, good = good, d.clip(good + 1.0)
+        step = 1.0  # it falls short on the longer run: step out, doubling, then bisect again
+        while True:
+            if good >= d.high:
+                return None
+            bad, good, step = good, d.clip(good + step), step * 2
+            if _meets(evaluate(good), conf):
+                break
     if good > d.low:
         evaluate(good - 1.0)
     return good
