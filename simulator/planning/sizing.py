@@ -13,6 +13,11 @@ which P(revenue of the last 12 months >= target) >= confidence:
   integer keys, to a tolerance for continuous ones);
 * the answer is checked on those draws before it is reported: P >= confidence
   at the answer and P < confidence one step below it;
+* for whole-number keys, replications are then added near the boundary
+  (doubling, on the same streams) until the answer is one value or the budget
+  is spent; a value whose 95% interval lies wholly on one side of the
+  confidence is settled on the replications it has, so added replications go
+  only to the values the answer still depends on;
 * when even the upper limit of the key (for recruitment: nurturing the whole
   market from month 1) does not meet the plan, the result says so, with the
   best probability reached and what limits it.
