@@ -468,8 +468,8 @@ def _pin(evaluate: _Evaluator, d: Decision, conf: float, found: float | None, bu
     A value whose 95% interval already lies wholly below (or above) the confidence is settled on the
     replications it has: each round bisects between the highest value that surely misses and the lowest
     that surely meets, running only the values it probes, and the answer and one step below it, on the
-    longer run. The range's lower end is then made contiguous: every value from it up to the answer has
-    been run on all the replications and the value below it surely misses.
+    longer run. The range's lower end is then settled by bisection: it has run on all the replications,
+    and the value below it surely misses.
     """
     if found is None or not d.integer:
         return found
@@ -521,16 +521,25 @@ def _settle(evaluate: _Evaluator, d: Decision, conf: float, found: float) -> flo
 
 
 def _fill_lower_end(evaluate: _Evaluator, d: Decision, conf: float, found: float) -> None:
-    """Step down from the answer until a value surely misses: that value is the range's end, settled on as
-    few replications as tell it (doubling up to all of them); the values above it are run on all of them."""
-    v = found - 1.0
-    while v >= d.low:
-        n = evaluate.cache[v].replications if v in evaluate.cache else evaluate.first
-        while evaluate(v, n).interval[1] >= conf and n < evaluate.reps.size:
+    """Settle the range's lower end: bisect between the highest value known to miss surely and the answer.
+
+    A probe either surely misses, on as few replications as tell it (doubling up to all of them), or cannot
+    be told apart from the confidence on all of them; so the range's end runs on every replication and the
+    value below it surely misses. The search's cap on values tried ends the walk early (the range then
+    reads the values tried).
+    """
+    cache = evaluate.cache
+    miss = max((v for v, ev in cache.items() if v < found and ev.interval[1] < conf), default=d.low - 1.0)
+    reach = found  # the lowest value known not to miss surely on every replication
+    while reach - miss > 1 and len(cache) < MAX_EVALUATIONS:
+        mid = float(math.floor((miss + reach) / 2))
+        n = cache[mid].replications if mid in cache else evaluate.first
+        while evaluate(mid, n).interval[1] >= conf and n < evaluate.reps.size:
             n *= 2
-        if evaluate.cache[v].interval[1] < conf:
-            return
-        v -= 1.0
+        if cache[mid].interval[1] < conf:
+            miss = mid
+        else:
+            reach = mid
 
 
 def _precision_note(result: SizingResult, first: int, budget: int) -> str:
