@@ -290,7 +290,8 @@ def run_months(
             n_joining = 0
             for c in range(K):
                 s = state[r, c]
-                if (s == _PROSPECT or s > _DORMANT) and m - last_earned[r, c] > 12:
+                movable = s != _PROSPECT and s <= _DORMANT
+                if not movable and m - last_earned[r, c] > 12:
                     # a prospect or a churned company silent for over 12 months: no move, no revenue, and its
                     # ring holds only zeros (its trailing 12 months are exactly 0): nothing to add or write
                     if measure:
@@ -298,7 +299,7 @@ def run_months(
                     continue
                 g = segment[r, c]
                 tt = tier[r, c]
-                if s != _PROSPECT and s <= _DORMANT:
+                if movable:
                     u = _uniform(key, counter_t[c, 0])
                     if elastic and s == _NURTURING:
                         mult = win_multiplier[t, g] * size_factor[r, c]

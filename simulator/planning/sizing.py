@@ -492,11 +492,10 @@ def _settle(evaluate: _Evaluator, d: Decision, conf: float, found: float) -> flo
     cache = evaluate.cache
     good = min((v for v, ev in cache.items() if v >= found and ev.interval[0] >= conf), default=None)
     if good is None:  # nothing surely meets yet: step up from the answer on the longer run
-        good, step = found, 1.0
-        while not _meets(evaluate(good), conf):
-            if good >= d.high:
-                return None
-            good, step = d.clip(good + step), step * 2
+        stepped = _step_up(evaluate, d, conf, found, d.low - 1.0)
+        if stepped is None:
+            return None
+        good = stepped[1]
     sure_misses = [v for v, ev in cache.items() if v < good and ev.interval[1] < conf]
     bad = max(sure_misses) if sure_misses else d.low - 1.0
     while True:
@@ -508,16 +507,24 @@ def _settle(evaluate: _Evaluator, d: Decision, conf: float, found: float) -> flo
                 bad = float(mid)
         if _meets(evaluate(good), conf):  # a settled upper end, now on every replication
             break
-        step = 1.0  # it falls short on the longer run: step out, doubling, then bisect again
-        while True:
-            if good >= d.high:
-                return None
-            bad, good, step = good, d.clip(good + step), step * 2
-            if _meets(evaluate(good), conf):
-                break
+        stepped = _step_up(evaluate, d, conf, good, bad)  # it falls short on the longer run: step out, bisect again
+        if stepped is None:
+            return None
+        bad, good = stepped
     if good > d.low:
         evaluate(good - 1.0)
     return good
+
+
+def _step_up(evaluate: _Evaluator, d: Decision, conf: float, value: float, bad: float) -> tuple[float, float] | None:
+    """From ``value`` up, doubling the step, to the first value that meets ``conf`` on the current replications:
+    ``(the last one that fell short, or bad if none did, that value)``; None when even the limit falls short."""
+    step = 1.0
+    while not _meets(evaluate(value), conf):
+        if value >= d.high:
+            return None
+        bad, value, step = value, d.clip(value + step), step * 2
+    return bad, value
 
 
 def _fill_lower_end(evaluate: _Evaluator, d: Decision, conf: float, found: float) -> None:
