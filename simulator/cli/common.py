@@ -80,11 +80,14 @@ def add_replication_args(parser: argparse.ArgumentParser, replications: int = 20
 
 
 def prepare_engine(args: argparse.Namespace) -> None:
-    """Before a command runs the engine: its thread count, and a one-line notice when it must compile first."""
+    """Before a command runs the engine: its thread count, a one-line notice when it must compile first, and
+    large arrays reused from freed memory (:func:`simulator.engine.parallel.reuse_freed_memory`)."""
     if not hasattr(args, "threads"):
         return
     from ..engine import compiled
+    from ..engine.parallel import reuse_freed_memory
 
+    reuse_freed_memory()
     compiled.set_threads(args.threads)
     compiled.announce = lambda: print(
         f"compiling the engine once, about {compiled.COMPILE_SECONDS} s (later runs load it from numba's cache)",

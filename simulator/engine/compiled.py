@@ -177,6 +177,36 @@ def fit_order(fit, reach):
     return order
 
 
+@njit(parallel=True, cache=True, error_model="numpy")
+def cut_to_reach(partners, reach, segment, potential, fit_score, company):
+    """In place: markets drawn with every prospect ranked become :func:`draw_market`'s for ``reach``.
+
+    The ``reach`` best-scored prospects keep their places (the first ``reach`` of a full ranking are exactly
+    the ``reach`` best, best first, ties by list order); the others go back to list order.
+    """
+    R, N = segment.shape
+    n = N - partners
+    first = partners + min(max(reach, 0), n)  # the first column of the unranked tail
+    for r in prange(R):
+        tail = N - first
+        at = np.full(n, -1, np.int64)  # the tail position of each prospect in it
+        for k in range(tail):
+            at[company[r, first + k] - partners] = k
+        seg = segment[r, first:].copy()
+        pot = potential[r, first:].copy()
+        fit = fit_score[r, first:].copy()
+        comp = company[r, first:].copy()
+        c = first
+        for i in range(n):
+            k = at[i]
+            if k >= 0:
+                segment[r, c] = seg[k]
+                potential[r, c] = pot[k]
+                fit_score[r, c] = fit[k]
+                company[r, c] = comp[k]
+                c += 1
+
+
 # -- months 1..H -------------------------------------------------------------------------------
 
 

@@ -12,7 +12,10 @@ beyond ``W`` are never nurtured and never change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -193,8 +196,8 @@ def _draw_market_compiled(
     accuracy: float | np.ndarray,
     listed: object,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_draw_market` by the compiled kernel."""
-    from .compiled import draw_market
+    """:func:`_draw_market` by the compiled kernel (through the memo while :func:`reusing_markets`)."""
+    from .compiled import cut_to_reach, draw_market
 
     N, G = lay.companies, mu.shape[1]
     per_rep = lambda x, shape: np.array(np.broadcast_to(np.asarray(x, np.float64), shape))  # noqa: E731 - writable
@@ -204,28 +207,132 @@ def _draw_market_compiled(
         f = np.asarray(listed.fit_score, dtype=np.float64)
         spread = f.std()
         listed_std = np.stack([f, (f - f.mean()) / spread if spread > 0 else np.zeros_like(f)], axis=1)
-    segment = np.empty((reps, N), np.int8)
-    potential = np.empty((reps, N), np.float64)
-    fit_score = np.empty((reps, N), np.float64)
-    company = np.empty((reps, N), np.int32)
-    draw_market(
-        streams.keys,
-        lay.channel_segment,
-        lay.prospect_segment,
+    inputs = [
         per_rep(mu, (reps, G)),
         per_rep(median, (reps, G)),
         per_rep(sigma, (reps, G)),
         per_rep(np.reshape(mean, -1), (reps,)),
         per_rep(np.reshape(sd, -1), (reps,)),
         per_rep(np.reshape(accuracy, -1), (reps,)),
-        listed_std,
-        lay.width - lay.partners,
-        segment,
-        potential,
-        fit_score,
-        company,
-    )
-    return segment, potential, fit_score, company
+    ]
+    reach = lay.width - lay.partners
+
+    def draw(rows: np.ndarray, reach: int) -> tuple[np.ndarray, ...]:
+        out = (
+            np.empty((rows.size, N), np.int8),
+            np.empty((rows.size, N), np.float64),
+            np.empty((rows.size, N), np.float64),
+            np.empty((rows.size, N), np.int32),
+        )
+        draw_market(
+            streams.keys[rows],
+            lay.channel_segment,
+            lay.prospect_segment,
+            *(x[rows] for x in inputs),
+            listed_std,
+            reach,
+            *out,
+        )
+        return out
+
+    everyone = np.arange(reps)
+    if not _MEMO.active:
+        return draw(everyone, reach)
+    market = _MEMO.recall(lay, listed_std, streams.keys, inputs, lambda rows: draw(rows, N - lay.partners))
+    cut_to_reach(lay.partners, reach, *market)
+    return market
+
+
+class MarketMemo:
+    """Markets drawn in this process, kept per replication while a planning search reuses them.
+
+    A replication's market (potentials, fit scores and fit-score order) is a pure function of its key,
+    its parameter values and the market's layout. How far the horizon's recruitment reaches only decides
+    how many prospects are ranked, so the memo keeps each market with every prospect ranked and cuts it
+    to each block's reach (:func:`simulator.engine.compiled.cut_to_reach`): the same numbers as a fresh
+    draw. A search that runs the same replications for many values of a decision draws each market once.
+    Bounded: one market layout at a time, in rows of four arrays of at most ``max_bytes``, the least
+    recently used replaced first.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.active = 0  # nesting depth of reusing_markets()
+        self.hits = self.misses = 0
+        self.clear()
+
+    def clear(self) -> None:
+        self._layout = b""
+        self._slot: OrderedDict[bytes, int] = OrderedDict()  # replication's signature -> its row, oldest first
+        self._rows: tuple[np.ndarray, ...] = ()
+
+    def recall(
+        self,
+        lay: Layout,
+        listed_std: np.ndarray,
+        keys: np.ndarray,
+        inputs: list[np.ndarray],
+        draw: Callable[[np.ndarray], tuple[np.ndarray, ...]],
+    ) -> tuple[np.ndarray, ...]:
+        """The block's markets, every prospect ranked: kept rows, and ``draw(rows)`` for the others."""
+        parts = [lay.channel_segment, lay.prospect_segment, listed_std]
+        layout = hashlib.blake2b(repr([(p.dtype.str, p.shape) for p in parts]).encode()).digest()
+        for p in parts:
+            layout = hashlib.blake2b(layout + np.ascontiguousarray(p).tobytes()).digest()
+        N = lay.companies
+        capacity = self.max_bytes // (N * (1 + 8 + 8 + 4))
+        if layout != self._layout:  # another market: what is kept cannot serve it
+            self.clear()
+            self._layout = layout
+        names = [row.tobytes() for row in np.column_stack([keys.view(np.float64), *inputs])]
+        if len(names) > capacity:  # more than the memo holds: drawn afresh
+            self.misses += len(names)
+            return draw(np.arange(len(names)))
+        slots = np.array([self._slot.get(name, -1) for name in names], np.int64)
+        for name, slot in zip(names, slots, strict=True):
+            if slot >= 0:
+                self._slot.move_to_end(name)  # kept rows of this block are the last to be replaced
+        missing = np.flatnonzero(slots < 0)
+        self.hits += len(names) - missing.size
+        self.misses += missing.size
+        if missing.size:
+            drawn = draw(missing)
+            if not self._rows:
+                self._rows = tuple(np.empty((capacity, N), a.dtype) for a in drawn)
+            for i in missing:
+                if len(self._slot) < capacity:
+                    slot = len(self._slot)
+                else:  # full: the least recently used row
+                    _, slot = self._slot.popitem(last=False)
+                self._slot[names[i]] = slot
+                slots[i] = slot
+            for kept, new in zip(self._rows, drawn, strict=True):
+                kept[slots[missing]] = new
+        return tuple(kept[slots] for kept in self._rows)
+
+
+#: The process's memo of markets (256 MB: about 5,800 replications of a 2,200-company market).
+_MEMO = MarketMemo(256 << 20)
+
+
+def forget_markets() -> None:
+    """Free the markets this process keeps (see :func:`reusing_markets`)."""
+    _MEMO.clear()
+
+
+@contextmanager
+def reusing_markets() -> Iterator[MarketMemo]:
+    """Within the block, the compiled kernel draws each replication's market once per process and reuses it.
+
+    For planning searches, which run the same replications of one scenario for many values of a decision;
+    the numbers are those of a fresh draw. The memo outlives the block (a pool's worker keeps its markets
+    from one task to the next, up to its bound); :func:`forget_markets` frees it.
+    """
+    _MEMO.active += 1
+    try:
+        yield _MEMO
+    finally:
+        _MEMO.active -= 1
 
 
 def build_population(

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..engine.population import NEVER
+from ..engine.population import NEVER, forget_markets, reusing_markets
 from ..engine.results import run_blocks
 from ..errors import ChannelError
 from ..formatting import decision_value, key_words, money, quantity, share, value_text
@@ -99,26 +99,27 @@ def run_value(scenario: Scenario, seed: int, reps: np.ndarray) -> dict[str, np.n
     years) the revenue of each whole plan year (the trailing 12 months at 12 y).
     """
     parts: dict[str, list[np.ndarray]] = {k: [] for k in _FIELDS}
-    for kernel in run_blocks(scenario, seed, reps, concentration=False):
-        rec, pop = kernel.record, kernel.pop
-        P = kernel.layout.partners
-        t12 = kernel.trailing_revenue()
-        revenue = rec["revenue_t12m"][:, -1]
-        recruited = t12[:, P:].sum(axis=1)
-        parts["revenue"].append(revenue)
-        parts["recruited_revenue"].append(recruited)
-        parts["channel_revenue"].append(revenue - recruited)
-        for name in ("nurtured", "signings", "cost_nurture", "cost_onboarding", "cost_program"):
-            parts[name].append(rec[name][:, 1:].sum(axis=1))
-        parts["first_deals"].append((pop.first_deal[:, P:] != NEVER).sum(axis=1))
-        earning = np.isin(pop.state[:, P:], EARNING)
-        parts["earning_recruited"].append(earning.sum(axis=1))
-        width = earning.shape[1]
-        potential = pop.potential[:, P : P + width].astype(np.float64)
-        parts["earning_potential"].append(12.0 * (potential * earning).sum(axis=1))
-        parts["market_potential"].append(12.0 * pop.potential[:, P:].sum(axis=1, dtype=np.float64))
-        years = scenario.horizon_months // 12
-        parts["revenue_by_year"].append(rec["revenue_t12m"][:, 12 : 12 * years + 1 : 12])
+    with reusing_markets():  # a search runs these replications again for other values: draw each market once
+        for kernel in run_blocks(scenario, seed, reps, concentration=False):
+            rec, pop = kernel.record, kernel.pop
+            P = kernel.layout.partners
+            t12 = kernel.trailing_revenue()
+            revenue = rec["revenue_t12m"][:, -1]
+            recruited = t12[:, P:].sum(axis=1)
+            parts["revenue"].append(revenue)
+            parts["recruited_revenue"].append(recruited)
+            parts["channel_revenue"].append(revenue - recruited)
+            for name in ("nurtured", "signings", "cost_nurture", "cost_onboarding", "cost_program"):
+                parts[name].append(rec[name][:, 1:].sum(axis=1))
+            parts["first_deals"].append((pop.first_deal[:, P:] != NEVER).sum(axis=1))
+            earning = np.isin(pop.state[:, P:], EARNING)
+            parts["earning_recruited"].append(earning.sum(axis=1))
+            width = earning.shape[1]
+            potential = pop.potential[:, P : P + width].astype(np.float64)
+            parts["earning_potential"].append(12.0 * (potential * earning).sum(axis=1))
+            parts["market_potential"].append(12.0 * pop.potential[:, P:].sum(axis=1, dtype=np.float64))
+            years = scenario.horizon_months // 12
+            parts["revenue_by_year"].append(rec["revenue_t12m"][:, 12 : 12 * years + 1 : 12])
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
@@ -424,12 +425,15 @@ def size_recruitment(
     # No more processes than chunks of replications (a small run is not worth a pool).
     # How many values the search tries is found as it goes: the progress line counts runs, without a total.
     with Workers(workers, dask, tasks=max(1, reps.size // 16)) as pool, phase("size", total=None):
-        evaluate = _Evaluator(scn, dec, seed, reps, goal, pool)
-        evaluate.goal = yearly
-        found = _bracket_and_bisect(evaluate, dec, conf)
-        if found is not None and dec.integer and found > dec.low:
-            evaluate(found - 1)  # one step below, for the check (the bisection has normally tried it)
-        found = _pin(evaluate, dec, conf, found, budget)
+        try:
+            evaluate = _Evaluator(scn, dec, seed, reps, goal, pool)
+            evaluate.goal = yearly
+            found = _bracket_and_bisect(evaluate, dec, conf)
+            if found is not None and dec.integer and found > dec.low:
+                evaluate(found - 1)  # one step below, for the check (the bisection has normally tried it)
+            found = _pin(evaluate, dec, conf, found, budget)
+        finally:
+            forget_markets()  # the markets this process kept for the search (a pool's workers end with it)
     result = _result(scn, dec, goal, conf, evaluate.reps.size, seed, evaluate.cache, found, started)
     if found is not None:
         low, high = _answer_range(evaluate.cache, dec, conf, found)
