@@ -319,3 +319,32 @@ def test_the_chosen_programs_mean_cost_keeps_to_the_budget_with_noise():
     # Over-budget candidates were tried and refused.
     over = res.trials["cost_mean"] > budget
     assert over.any() and not res.trials.loc[over, "feasible"].any()
+
+
+def test_a_batch_is_each_candidates_own_simulation_whatever_the_workers():
+    # Noisy, recruiting: every replication differs; the numbers must be simulate()'s, row for row.
+    from simulator.sweeps.design import point_scenario
+    from simulator.sweeps.executors import Workers
+
+    scn = sim.load_scenario(small_channel(horizon_months=24))
+    space = build_space(scn, "all", nurture=(0, 20))
+    points = [space.own_point(), {**space.own_point(), "recruitment.nurture_per_month": 17}]
+    limit = Budget(10**7, per_year=True)
+    one = evaluate(space, points, replications=7, seed=4, budget=limit, workers=1)
+    with Workers(2) as pool:  # one pool for several batches, as a search uses it
+        evaluate(space, points[:1], replications=3, seed=4, budget=limit, workers=pool)
+        two = evaluate(space, points, replications=7, seed=4, budget=limit, workers=pool)
+    pd.testing.assert_frame_equal(one.runs, two.runs)
+    np.testing.assert_array_equal(one.contribution, two.contribution)
+    np.testing.assert_array_equal(one.period_cost, two.period_cost)
+    for p, point in enumerate(points):
+        alone = sim.simulate(point_scenario(space.base, point), replications=7, seed=4, partners=False)
+        for name in ("revenue_last_12m", "contribution_total", "cost_total"):
+            np.testing.assert_array_equal(one.values(name)[p], alone.kpis[name].to_numpy(np.float64))
+        monthly = alone.monthly.sort_values(["replication", "month"])
+        cost = monthly["cost_program"].to_numpy(np.float64).reshape(7, -1)
+        np.testing.assert_array_equal(one.contribution[p], monthly["contribution"].to_numpy(np.float64).reshape(7, -1))
+        np.testing.assert_array_equal(one.values("program_cost")[p], cost[:, 1:].sum(axis=1))
+        years = [cost[:, 1:13].sum(axis=1), cost[:, 13:25].sum(axis=1)]
+        np.testing.assert_allclose(one.period_cost[p], np.stack(years, axis=1), rtol=1e-12)
+    assert one.runs["replication"].tolist() == list(range(7)) * 2

@@ -11,10 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..engine.population import forget_markets
 from ..errors import ChannelError
 from ..formatting import money
 from ..scenario import load_scenario
 from ..scenario.loading import ScenarioLike
+from ..sweeps.executors import Workers
 from ..validation import FLAG, MAX_SEED, POSITIVE_COUNT, WORKERS, Whole, validate_arguments
 from .evaluation import evaluate
 from .objectives import Budget, Objective, parse_objectives
@@ -119,8 +121,6 @@ def optimize(
         )
         space = space.without(dropped)
         say(f"screening (Morris mu* of {objectives[0].figure}): dropped {', '.join(dropped) or 'none'}")
-    executor = {"budget": limit, "workers": workers, "dask": dask}
-    run = partial(evaluate, space, replications=int(replications), seed=int(seed), **executor)
 
     definition = {
         "scenario": scn.fingerprint(),
@@ -141,37 +141,43 @@ def optimize(
 
         storage = optuna.storages.InMemoryStorage()
     study = open_study(storage, objectives, definition, resume)
-    initial = [p for p in (space.own_params(), space.off_params()) if p is not None]
-    if len(initial) == 2 and initial[0] == initial[1]:
-        initial = initial[:1]
-    stored = run_search(
-        study,
-        space,
-        objectives,
-        limit,
-        trials=int(trials),
-        seed=int(seed),
-        target=scn.plan.revenue_target,
-        evaluate=run,
-        initial=initial,
-        on_batch=lambda done, total: say(f"searched {done}/{total} candidates"),
-    )
-    # The front within budget, as optuna keeps it (it leaves out trials whose constraint is violated).
-    kept = {t.number for t in stored}
-    table = trials_table(space, objectives, stored, {t.number for t in study.best_trials if t.number in kept})
-    candidates = pick_candidates(table, objectives, int(top))
-    say(f"re-running the top {len(candidates)} on {re_reps} fresh replications")
-    fresh_seed = int(seed) + 1
-    re = reevaluate(
-        space,
-        objectives,
-        limit,
-        [(int(n), space.point(stored_by_number(stored, n).params)) for n in candidates],
-        replications=re_reps,
-        seed=fresh_seed,
-        target=scn.plan.revenue_target,
-        evaluate=partial(evaluate, space, replications=re_reps, seed=fresh_seed, **executor),
-    )
+    # One set of workers for every batch and the re-run: processes start once and keep their markets.
+    with Workers(workers, dask) as pool:
+        try:
+            run = partial(evaluate, space, replications=int(replications), seed=int(seed), budget=limit, workers=pool)
+            initial = [p for p in (space.own_params(), space.off_params()) if p is not None]
+            if len(initial) == 2 and initial[0] == initial[1]:
+                initial = initial[:1]
+            stored = run_search(
+                study,
+                space,
+                objectives,
+                limit,
+                trials=int(trials),
+                seed=int(seed),
+                target=scn.plan.revenue_target,
+                evaluate=run,
+                initial=initial,
+                on_batch=lambda done, total: say(f"searched {done}/{total} candidates"),
+            )
+            # The front within budget, as optuna keeps it (it leaves out trials whose constraint is violated).
+            kept = {t.number for t in stored}
+            table = trials_table(space, objectives, stored, {t.number for t in study.best_trials if t.number in kept})
+            candidates = pick_candidates(table, objectives, int(top))
+            say(f"re-running the top {len(candidates)} on {re_reps} fresh replications")
+            fresh_seed = int(seed) + 1
+            re = reevaluate(
+                space,
+                objectives,
+                limit,
+                [(int(n), space.point(stored_by_number(stored, n).params)) for n in candidates],
+                replications=re_reps,
+                seed=fresh_seed,
+                target=scn.plan.revenue_target,
+                evaluate=partial(evaluate, space, replications=re_reps, seed=fresh_seed, budget=limit, workers=pool),
+            )
+        finally:
+            forget_markets()  # what this process kept (a pool's processes end with it)
     winner_point = None
     if re.winner is not None:
         winner_point = space.point(stored_by_number(stored, int(re.table["trial"].iloc[re.winner])).params)
