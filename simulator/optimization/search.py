@@ -7,10 +7,10 @@ batches ``0..k-1`` and nothing else. So the candidates of a batch depend only
 on what was finished before it, never on where a run stopped, on the worker
 count or on timing. Only evaluated candidates are stored, each as a finished
 trial (with its budget constraint) in the persistent study
-(``sqlite:///DIR/study.db``); a search killed mid-batch loses that batch's
-unfinished work only, and on ``--resume`` asks the same batch again, skips the
-trials already stored and continues: the final answer is the one an
-uninterrupted run gives.
+(``sqlite:///DIR/study.db``), by a writer thread while the next batch runs; a
+search killed mid-batch loses the work not stored yet only, and on
+``--resume`` asks the first unfinished batch again, skips the trials already
+stored and continues: the final answer is the one an uninterrupted run gives.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -157,20 +158,24 @@ def run_search(
 
     distributions = space.distributions()
     stored = finished_trials(study)
-    while len(stored) < trials:
-        batch = len(stored) // BATCH
-        history = stored[: batch * BATCH]
-        done = {t.user_attrs["slot"] for t in stored[batch * BATCH :]}
-        size = min(BATCH, trials - batch * BATCH)
-        asked = ask_batch(space, objectives, history, batch, size, seed, initial if batch == 0 else ())
-        todo = [(slot, params, attrs) for slot, (params, attrs) in enumerate(asked) if slot not in done]
-        result = evaluate([space.point(params) for _, params, _ in todo])
-        values = np.stack([result.objective(o, target) for o in objectives], axis=1)  # (P, objectives)
-        excess = result.cost_excess(budget, space.horizon)
-        overspend = result.p_overspend(budget, space.horizon)
-        cost = result.values("program_cost").mean(axis=1)
-        for i, (slot, params, attrs) in enumerate(todo):
-            study.add_trial(
+    # Storing a trial in SQLite costs about a tenth of a second (optuna writes each parameter on its own): a
+    # writer thread stores each finished batch while the next one runs. The search reads its history from
+    # the trials it made, in order; a stop loses only what was not stored yet, and --resume asks it again.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-trials") as writer:
+        writes: list[Future] = []
+        while len(stored) < trials:
+            batch = len(stored) // BATCH
+            history = stored[: batch * BATCH]
+            done = {t.user_attrs["slot"] for t in stored[batch * BATCH :]}
+            size = min(BATCH, trials - batch * BATCH)
+            asked = ask_batch(space, objectives, history, batch, size, seed, initial if batch == 0 else ())
+            todo = [(slot, params, attrs) for slot, (params, attrs) in enumerate(asked) if slot not in done]
+            result = evaluate([space.point(params) for _, params, _ in todo])
+            values = np.stack([result.objective(o, target) for o in objectives], axis=1)  # (P, objectives)
+            excess = result.cost_excess(budget, space.horizon)
+            overspend = result.p_overspend(budget, space.horizon)
+            cost = result.values("program_cost").mean(axis=1)
+            finished = [
                 optuna.trial.create_trial(
                     params=params,
                     distributions=distributions,
@@ -185,10 +190,17 @@ def run_search(
                         SAMPLER_ATTR: json.dumps(attrs, sort_keys=True),
                     },
                 )
-            )
-        stored = finished_trials(study)
-        if on_batch is not None:
-            on_batch(len(stored), trials)
+                for i, (slot, params, attrs) in enumerate(todo)
+            ]
+            for future in [f for f in writes if f.done()]:
+                future.result()  # a failed write stops the search here, not at the end
+            writes.append(writer.submit(study.add_trials, finished))
+            stored = sorted([*stored, *finished], key=lambda t: (t.user_attrs["batch"], t.user_attrs["slot"]))
+            if on_batch is not None:
+                on_batch(len(stored), trials)
+        for future in writes:
+            future.result()
+    stored = finished_trials(study)  # as stored: with their trial numbers
     return stored[:trials] if len(stored) > trials else stored
 
 
