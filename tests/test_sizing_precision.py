@@ -98,3 +98,15 @@ def test_a_value_that_surely_misses_or_meets_on_the_first_run_is_not_run_again()
     low, high = r.value_range
     settled_early = far[(far.index < low - 1) | (far.index > high)]
     assert (settled_early["replications"] == 60).all()
+
+
+@pytest.mark.parametrize("seed", [2, 3, 5])
+def test_the_answer_meets_on_every_replication_and_its_step_below_does_not(seed):
+    # Four added rounds (60 -> 480): the later ones probe the last answer and its step below first.
+    r = sim.size_recruitment(small(), replications=60, seed=seed, workers=1, max_replications=480)
+    curve = r.curve.set_index("value")
+    assert curve.loc[r.value, "replications"] == r.replications == 480
+    assert curve.loc[r.value, "p_plan_met"] >= r.confidence
+    if r.value > 0:
+        assert curve.loc[r.value - 1, "replications"] == 480
+        assert curve.loc[r.value - 1, "p_plan_met"] < r.confidence

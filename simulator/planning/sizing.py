@@ -472,7 +472,7 @@ def _pin(evaluate: _Evaluator, d: Decision, conf: float, found: float | None, bu
     A value whose 95% interval already lies wholly below (or above) the confidence is settled on the
     replications it has: each round bisects between the highest value that surely misses and the lowest
     that surely meets, running only the values it probes, and the answer and one step below it, on the
-    longer run. The range's lower end is then settled by bisection: it has run on all the replications,
+    longer run (from the second added round on, the last answer and its step below are probed first). The range's lower end is then settled by bisection: it has run on all the replications,
     and the value below it surely misses.
     """
     if found is None or not d.integer:
@@ -502,6 +502,17 @@ def _settle(evaluate: _Evaluator, d: Decision, conf: float, found: float) -> flo
         good = stepped[1]
     sure_misses = [v for v, ev in cache.items() if v < good and ev.interval[1] < conf]
     bad = max(sure_misses) if sure_misses else d.low - 1.0
+    if evaluate.reps.size > 2 * evaluate.first:
+        # From the second added round on, the answer moves little as replications double: the last answer and
+        # its step below are tried first (where the bracket's middle would be tried first), which under the
+        # monotone P the bisection assumes gives the same answer. The first added round bisects the whole
+        # bracket, so the values above the answer that settle the range have run on twice the replications.
+        for value in (found, found - 1.0):
+            if bad < value < good:
+                if _meets(evaluate(value), conf):
+                    good = value
+                else:
+                    bad = value
     while True:
         while good - bad > 1:
             mid = math.floor((bad + good) / 2)
