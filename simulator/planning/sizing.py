@@ -472,8 +472,9 @@ def _pin(evaluate: _Evaluator, d: Decision, conf: float, found: float | None, bu
     A value whose 95% interval already lies wholly below (or above) the confidence is settled on the
     replications it has: each round bisects between the highest value that surely misses and the lowest
     that surely meets, running only the values it probes, and the answer and one step below it, on the
-    longer run (from the second added round on, the last answer and its step below are probed first). The range's lower end is then settled by bisection: it has run on all the replications,
-    and the value below it surely misses.
+    longer run (from the second added round on, the last answer and its step below are probed first).
+    The range's lower end is then settled by bisection: it has run on all the replications, and the value
+    below it surely misses.
     """
     if found is None or not d.integer:
         return found
