@@ -13,6 +13,7 @@ beyond ``W`` are never nurtured and never change.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -259,6 +260,7 @@ class MarketMemo:
         self.max_bytes = max_bytes
         self.active = 0  # nesting depth of reusing_markets()
         self.hits = self.misses = 0
+        self._lock = threading.Lock()  # searches on two threads of one process (a notebook, the dashboard)
         self.clear()
 
     def clear(self) -> None:
@@ -275,6 +277,17 @@ class MarketMemo:
         draw: Callable[[np.ndarray], tuple[np.ndarray, ...]],
     ) -> tuple[np.ndarray, ...]:
         """The block's markets, every prospect ranked: kept rows, and ``draw(rows)`` for the others."""
+        with self._lock:
+            return self._recall(lay, listed_std, keys, inputs, draw)
+
+    def _recall(
+        self,
+        lay: Layout,
+        listed_std: np.ndarray,
+        keys: np.ndarray,
+        inputs: list[np.ndarray],
+        draw: Callable[[np.ndarray], tuple[np.ndarray, ...]],
+    ) -> tuple[np.ndarray, ...]:
         parts = [lay.channel_segment, lay.prospect_segment, listed_std]
         layout = hashlib.blake2b(repr([(p.dtype.str, p.shape) for p in parts]).encode()).digest()
         for p in parts:
@@ -317,7 +330,8 @@ _MEMO = MarketMemo(256 << 20)
 
 def forget_markets() -> None:
     """Free the markets this process keeps (see :func:`reusing_markets`)."""
-    _MEMO.clear()
+    with _MEMO._lock:
+        _MEMO.clear()
 
 
 @contextmanager
