@@ -218,7 +218,7 @@ def _draw_market_compiled(
     ]
     reach = lay.width - lay.partners
 
-    def draw(rows: np.ndarray, reach: int) -> tuple[np.ndarray, ...]:
+    def draw(rows: np.ndarray, ranked: int) -> tuple[np.ndarray, ...]:
         out = (
             np.empty((rows.size, N), np.int8),
             np.empty((rows.size, N), np.float64),
@@ -231,14 +231,13 @@ def _draw_market_compiled(
             lay.prospect_segment,
             *(x[rows] for x in inputs),
             listed_std,
-            reach,
+            ranked,
             *out,
         )
         return out
 
-    everyone = np.arange(reps)
     if not _MEMO.active:
-        return draw(everyone, reach)
+        return draw(np.arange(reps), reach)
     market = _MEMO.recall(lay, listed_std, streams.keys, inputs, lambda rows: draw(rows, N - lay.partners))
     cut_to_reach(lay.partners, reach, *market)
     return market
@@ -260,13 +259,14 @@ class MarketMemo:
         self.max_bytes = max_bytes
         self.active = 0  # nesting depth of reusing_markets()
         self.hits = self.misses = 0
-        self._lock = threading.Lock()  # searches on two threads of one process (a notebook, the dashboard)
+        self._lock = threading.RLock()  # two searches on threads of one process (a notebook, the dashboard)
         self.clear()
 
     def clear(self) -> None:
-        self._layout = b""
-        self._slot: OrderedDict[bytes, int] = OrderedDict()  # replication's signature -> its row, oldest first
-        self._rows: tuple[np.ndarray, ...] = ()
+        with self._lock:
+            self._layout = b""
+            self._slot: OrderedDict[bytes, int] = OrderedDict()  # replication's signature -> its row, oldest first
+            self._rows: tuple[np.ndarray, ...] = ()
 
     def recall(
         self,
@@ -278,50 +278,40 @@ class MarketMemo:
     ) -> tuple[np.ndarray, ...]:
         """The block's markets, every prospect ranked: kept rows, and ``draw(rows)`` for the others."""
         with self._lock:
-            return self._recall(lay, listed_std, keys, inputs, draw)
-
-    def _recall(
-        self,
-        lay: Layout,
-        listed_std: np.ndarray,
-        keys: np.ndarray,
-        inputs: list[np.ndarray],
-        draw: Callable[[np.ndarray], tuple[np.ndarray, ...]],
-    ) -> tuple[np.ndarray, ...]:
-        parts = [lay.channel_segment, lay.prospect_segment, listed_std]
-        layout = hashlib.blake2b(repr([(p.dtype.str, p.shape) for p in parts]).encode()).digest()
-        for p in parts:
-            layout = hashlib.blake2b(layout + np.ascontiguousarray(p).tobytes()).digest()
-        N = lay.companies
-        capacity = self.max_bytes // (N * (1 + 8 + 8 + 4))
-        if layout != self._layout:  # another market: what is kept cannot serve it
-            self.clear()
-            self._layout = layout
-        names = [row.tobytes() for row in np.column_stack([keys.view(np.float64), *inputs])]
-        if len(names) > capacity:  # more than the memo holds: drawn afresh
-            self.misses += len(names)
-            return draw(np.arange(len(names)))
-        slots = np.array([self._slot.get(name, -1) for name in names], np.int64)
-        for name, slot in zip(names, slots, strict=True):
-            if slot >= 0:
-                self._slot.move_to_end(name)  # kept rows of this block are the last to be replaced
-        missing = np.flatnonzero(slots < 0)
-        self.hits += len(names) - missing.size
-        self.misses += missing.size
-        if missing.size:
-            drawn = draw(missing)
-            if not self._rows:
-                self._rows = tuple(np.empty((capacity, N), a.dtype) for a in drawn)
-            for i in missing:
-                if len(self._slot) < capacity:
-                    slot = len(self._slot)
-                else:  # full: the least recently used row
-                    _, slot = self._slot.popitem(last=False)
-                self._slot[names[i]] = slot
-                slots[i] = slot
-            for kept, new in zip(self._rows, drawn, strict=True):
-                kept[slots[missing]] = new
-        return tuple(kept[slots] for kept in self._rows)
+            parts = [lay.channel_segment, lay.prospect_segment, listed_std]
+            layout = hashlib.blake2b(repr([(p.dtype.str, p.shape) for p in parts]).encode()).digest()
+            for p in parts:
+                layout = hashlib.blake2b(layout + np.ascontiguousarray(p).tobytes()).digest()
+            N = lay.companies
+            capacity = self.max_bytes // (N * (1 + 8 + 8 + 4))
+            if layout != self._layout:  # another market: what is kept cannot serve it
+                self.clear()
+                self._layout = layout
+            names = [row.tobytes() for row in np.column_stack([keys.view(np.float64), *inputs])]
+            if len(names) > capacity:  # more than the memo holds: drawn afresh
+                self.misses += len(names)
+                return draw(np.arange(len(names)))
+            slots = np.array([self._slot.get(name, -1) for name in names], np.int64)
+            for name, slot in zip(names, slots, strict=True):
+                if slot >= 0:
+                    self._slot.move_to_end(name)  # kept rows of this block are the last to be replaced
+            missing = np.flatnonzero(slots < 0)
+            self.hits += len(names) - missing.size
+            self.misses += missing.size
+            if missing.size:
+                drawn = draw(missing)
+                if not self._rows:
+                    self._rows = tuple(np.empty((capacity, N), a.dtype) for a in drawn)
+                for i in missing:
+                    if len(self._slot) < capacity:
+                        slot = len(self._slot)
+                    else:  # full: the least recently used row
+                        _, slot = self._slot.popitem(last=False)
+                    self._slot[names[i]] = slot
+                    slots[i] = slot
+                for kept, new in zip(self._rows, drawn, strict=True):
+                    kept[slots[missing]] = new
+            return tuple(kept[slots] for kept in self._rows)
 
 
 #: The process's memo of markets (256 MB: about 5,800 replications of a 2,200-company market).
@@ -330,8 +320,7 @@ _MEMO = MarketMemo(256 << 20)
 
 def forget_markets() -> None:
     """Free the markets this process keeps (see :func:`reusing_markets`)."""
-    with _MEMO._lock:
-        _MEMO.clear()
+    _MEMO.clear()
 
 
 @contextmanager

@@ -503,20 +503,16 @@ def _settle(evaluate: _Evaluator, d: Decision, conf: float, found: float) -> flo
         good = stepped[1]
     sure_misses = [v for v, ev in cache.items() if v < good and ev.interval[1] < conf]
     bad = max(sure_misses) if sure_misses else d.low - 1.0
-    if evaluate.reps.size > 2 * evaluate.first:
-        # From the second added round on, the answer moves little as replications double: the last answer and
-        # its step below are tried first (where the bracket's middle would be tried first), which under the
-        # monotone P the bisection assumes gives the same answer. The first added round bisects the whole
-        # bracket, so the values above the answer that settle the range have run on twice the replications.
-        for value in (found, found - 1.0):
-            if bad < value < good:
-                if _meets(evaluate(value), conf):
-                    good = value
-                else:
-                    bad = value
+    # From the second added round on, the answer moves little as replications double: the bisection probes
+    # the last answer and its step below first (where it would probe the bracket's middle), which under the
+    # monotone P it assumes gives the same answer. The first added round bisects the whole bracket, so the
+    # values above the answer that settle the range have run on twice the replications.
+    first_probes = [found, found - 1.0] if evaluate.reps.size > 2 * evaluate.first else []
     while True:
         while good - bad > 1:
-            mid = math.floor((bad + good) / 2)
+            while first_probes and not bad < first_probes[0] < good:
+                first_probes.pop(0)
+            mid = first_probes.pop(0) if first_probes else math.floor((bad + good) / 2)
             if _meets(evaluate(mid), conf):
                 good = float(mid)
             else:
