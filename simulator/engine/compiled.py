@@ -11,9 +11,11 @@ floating-point sums.
 
 Only companies that can move draw a uniform, only earning partners draw a normal, and a company's
 trailing-12-month revenue is added up only while it has earned in the last 12 months (a prospect or a
-churned company silent for longer is skipped outright). A month is one pass over the companies (each
-one's move, then its revenue), and a nurtured prospect's size-elastic win threshold (a power and an
-``expm1``) is computed once and kept while its multiplier holds.
+churned company silent for longer is skipped outright). A month is the growth of the partners that can
+grow (their normals drawn in one vectorized batch, the list kept from the month before), then one pass
+over the companies (each one's move, then its revenue); a nurtured prospect's size-elastic win threshold
+(a power and an ``expm1``) is computed once and kept while its multiplier holds. Normals drawn in
+batches are the same numbers, bit for bit, as one at a time.
 
 Every function is compiled once per environment (``cache=True``: numba's cache beside this file, or
 under ``NUMBA_CACHE_DIR``) and with ``parallel=True`` only: the thread count is set at run time, so
@@ -83,6 +85,20 @@ def _normal(key, scrambled):
     return _central(p - 0.5)
 
 
+@njit(inline="always", error_model="numpy")
+def _normals(key, scrambled, out):
+    """``out[i] = _normal(key, scrambled[i])``, bit for bit: the central formula for every number in one
+    branch-free loop the compiler vectorizes, then the tails (one number in 20) mended one by one."""
+    for i in range(scrambled.shape[0]):
+        out[i] = _central(_open_unit(_mix(key ^ scrambled[i])) - 0.5)
+    for i in range(scrambled.shape[0]):
+        p = _open_unit(_mix(key ^ scrambled[i]))
+        if p < _P_LOW:
+            out[i] = _tail(math.sqrt(-2.0 * math.log(p)))
+        elif p > 1.0 - _P_LOW:
+            out[i] = -_tail(math.sqrt(-2.0 * math.log(1.0 - p)))
+
+
 # -- month 0: potentials, fit scores and the fit-score order -------------------------------------
 
 
@@ -104,27 +120,33 @@ def draw_market(
     channel_counter = np.empty(P, np.uint64)
     for j in range(P):
         channel_counter[j] = _scrambled(0, _CHANNEL_POTENTIAL, j)
-    prospect_counter = np.empty((n, 2), np.uint64)
+    potential_counter = np.empty(n, np.uint64)
+    noise_counter = np.empty(n, np.uint64)
     for i in range(n):
-        prospect_counter[i, 0] = _scrambled(0, _PROSPECT_POTENTIAL, i)
-        prospect_counter[i, 1] = _scrambled(0, _FIT_NOISE, i)
+        potential_counter[i] = _scrambled(0, _PROSPECT_POTENTIAL, i)
+        noise_counter[i] = _scrambled(0, _FIT_NOISE, i)
     for r in prange(R):
         key = keys[r]
+        z_channel = np.empty(P)
+        _normals(key, channel_counter, z_channel)
         for j in range(P):
             g = channel_segment[j]
-            z = _normal(key, channel_counter[j])
             segment[r, j] = g
-            potential[r, j] = median[r, g] * math.exp(sigma[r, g] * z)
+            potential[r, j] = median[r, g] * math.exp(sigma[r, g] * z_channel[j])
             fit_score[r, j] = np.nan
             company[r, j] = j
         a = accuracy[r]
         rest = math.sqrt(max(0.0, 1.0 - a * a))
         fit = np.empty(n)
         deviation = np.empty(n)  # log potential less the segment's log median
+        z_potential = np.empty(n)
+        z_noise = np.empty(n)
+        _normals(key, potential_counter, z_potential)
+        _normals(key, noise_counter, z_noise)
         for i in range(n):
             g = prospect_segment[i]
-            z = _normal(key, prospect_counter[i, 0])
-            noise = _normal(key, prospect_counter[i, 1])
+            z = z_potential[i]
+            noise = z_noise[i]
             if listed:
                 fit[i] = listed_std[i, 0]
                 deviation[i] = sigma[r, g] * (a * listed_std[i, 1] + rest * z)
@@ -278,6 +300,16 @@ def run_months(
         for c in range(width):
             counters[m - first_month, c, 0] = _scrambled(m, _TRANSITION, c)
             counters[m - first_month, c, 1] = _scrambled(m, _GROWTH, c)
+    grows = np.zeros(S, np.bool_)  # movable states whose run-rates grow in some month of this run (earning ones)
+    for s in range(S):
+        if s == _PROSPECT or s > _DORMANT:
+            continue
+        for rg in range(drift.shape[0]):
+            for t in range(drift.shape[1]):
+                for g in range(G):
+                    for tt in range(n_tiers):
+                        if drift[rg, t, s, g, tt] != 0.0 or sd[rg, t, s, g, tt] != 0.0:
+                            grows[s] = True
     for r in prange(R):
         key = keys[r]
         rp = np.int64(r) if varies else np.int64(0)
@@ -289,6 +321,16 @@ def run_months(
         joining = np.empty(width, np.int64)
         win_mult_used = np.full(width, np.nan)  # the size-elastic win threshold, kept while its multiplier holds
         win_threshold = np.empty(width)
+        # the companies whose run-rate can grow this month, in column order: found by a scan in the run's first
+        # month, then kept by each month's pass (their end-of-month states are next month's)
+        growers = np.empty(width, np.int64)
+        n_growers = 0
+        for c in range(min(width, partners + per_month * max(first_month - 1, 0))):
+            if grows[state[r, c]]:
+                growers[n_growers] = c
+                n_growers += 1
+        growth_counter = np.empty(width, np.uint64)
+        z = np.empty(width)
         for m in range(first_month, last_month + 1):
             t = m - first_month  # month tables and outputs cover the months of this run only
             K = min(width, partners + per_month * max(m - 1, 0))
@@ -311,6 +353,20 @@ def run_months(
             n_first = 0
             n_first_from_dormant = 0
             cum_t, drift_t, sd_t, earn_t, counter_t = cum[t, rp], drift[rg, t], sd[rg, t], earn[t], counters[t]
+            # growth by start-of-month state, before the moves (a first deal then resets the run-rate to potential):
+            # the growers' normals in one vectorized batch, as each company would draw its own
+            for i in range(n_growers):
+                growth_counter[i] = counter_t[growers[i], 1]
+            _normals(key, growth_counter[:n_growers], z)
+            for i in range(n_growers):
+                c = growers[i]
+                s = state[r, c]
+                g = segment[r, c]
+                tt = tier[r, c]
+                dr, sg = drift_t[s, g, tt], sd_t[s, g, tt]
+                if dr != 0.0 or sg != 0.0:
+                    run_rate[r, c] *= math.exp(dr + sg * z[i])
+            n_growers = 0
             # one pass over the companies: the month's move (start-of-month states decide), then its revenue by
             # the end-of-month state. Recruitment comes after: it turns prospects, which earn nothing and have
             # never earned, into nurtured prospects, which earn nothing either, so their revenue is the same.
@@ -343,10 +399,6 @@ def run_months(
                     else:
                         threshold = cum_t[s, g, tt, _MM - 1]
                     random_move = u < threshold
-                    dr, sg = drift_t[s, g, tt], sd_t[s, g, tt]
-                    if dr != 0.0 or sg != 0.0:
-                        z = _normal(key, counter_t[c, 1])
-                        run_rate[r, c] *= math.exp(dr + sg * z)
                     if random_move or deadline[r, c] == m:
                         if elastic and s == _NURTURING:
                             k = 0 if random_move else _MM
@@ -409,6 +461,9 @@ def run_months(
                     t12 = 0.0
                 trailing[r, c] = t12
                 t12_total += t12
+                if grows[s]:
+                    growers[n_growers] = c
+                    n_growers += 1
                 if measure:
                     member[c] = _IN_CHANNEL[s] or t12 > 0.0
                     if member[c]:
