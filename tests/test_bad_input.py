@@ -68,6 +68,8 @@ def test_fifty_megabyte_file(capsys, tmp_path):
         (["simulate", "{baseline}", "--replications", "-3"], "must be >= 1"),
         (["simulate", "{baseline}", "--seed", "1.5"], "not a whole number"),
         (["simulate", "{baseline}", "--bogus"], "unrecognized arguments"),
+        (["size", "{baseline}", "--max-replications", "10"], "--max-replications 10: must be at least -r (400)"),
+        (["size", "{baseline}", "-r", "50", "--max-replications", "49"], "--max-replications 49: must be at least -r"),
         (["validate"], "SCENARIO"),
         ([], "COMMAND"),
     ],

@@ -36,6 +36,18 @@ def test_no_budget_beyond_the_replications_is_the_fixed_search():
     assert fixed.value_range[0] <= fixed.value <= fixed.value_range[1]
 
 
+def test_a_budget_below_the_replications_is_refused_and_no_budget_given_never_is(monkeypatch):
+    from simulator.errors import ChannelError
+    from simulator.planning import sizing
+
+    with pytest.raises(ChannelError, match=r"max_replications = 30: must be at least replications \(60\)"):
+        sim.size_recruitment(small(), replications=60, seed=2, workers=1, max_replications=30)
+    # without a budget: the default, or the replications when they are more (here the default is below them)
+    monkeypatch.setattr(sizing, "DEFAULT_MAX_REPLICATIONS", 30)
+    fixed = sim.size_recruitment(small(), replications=60, seed=2, workers=1)
+    assert set(fixed.curve["replications"]) == {60} and fixed.replications == 60
+
+
 def test_more_replications_run_on_the_same_streams():
     """A value extended from 60 to 120 replications equals the same value run on 120 from the start."""
     r = sim.size_recruitment(small(), replications=60, seed=2, workers=1, max_replications=120)

@@ -85,9 +85,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument(
         "--max-replications",
         type=positive_int,
-        default=DEFAULT_MAX_REPLICATIONS,
         metavar="N",
-        help=f"add replications near the boundary up to N to pin the answer (default {DEFAULT_MAX_REPLICATIONS:,})",
+        help="add replications near the boundary up to N to pin the answer, at least -r "
+        f"(default {DEFAULT_MAX_REPLICATIONS:,}, or -r when it is more)",
     )
     add_executor_args(s)
     add_export_args(s)
@@ -253,6 +253,11 @@ def run_capacity(args: argparse.Namespace) -> int:
 
 
 def run_size(args: argparse.Namespace) -> int:
+    if args.max_replications is not None and args.max_replications < args.replications:
+        raise ChannelError(
+            f"--max-replications {args.max_replications:,}: must be at least -r ({args.replications:,}), the "
+            "replications every value starts with (the search only adds to them)"
+        )
     scenario = load(args)
     target, conf = parse_amount(args.target), parse_probability(args.confidence)
     check_exports(args)

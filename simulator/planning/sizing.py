@@ -372,7 +372,7 @@ def _show(value: float | None, integer: bool, key: str = "") -> str:
     confidence=CONFIDENCE,
     tolerance=Real(0.0, low_open=True, optional=True),
     uncertainty=FLAG,
-    max_replications=Whole(1, 1_000_000),
+    max_replications=Whole(1, 1_000_000, optional=True),
     year=Whole(1, 50, optional=True),
 )
 def size_recruitment(
@@ -387,7 +387,7 @@ def size_recruitment(
     dask: str | None = None,
     tolerance: float | None = None,
     uncertainty: bool = True,
-    max_replications: int = DEFAULT_MAX_REPLICATIONS,
+    max_replications: int | None = None,
     year: int | None = None,
     **overrides: object,
 ) -> SizingResult:
@@ -407,9 +407,12 @@ def size_recruitment(
     cannot be told apart from the confidence (95% Wilson intervals), and for
     whole-number decisions replications are added near the boundary (doubling,
     on the same streams) until the answer is one value (``pinned``) or
-    ``max_replications`` are used.
+    ``max_replications`` are used (default: 4,000, or ``replications`` when
+    they are more; a value below ``replications`` is refused, since the search
+    only ever adds replications).
     Raises :class:`ChannelError` for a missing or bad target, a confidence
-    outside (0, 1) or a key that cannot be sized.
+    outside (0, 1), a key that cannot be sized or ``max_replications`` below
+    ``replications``.
     """
     started = time.perf_counter()
     scn = as_scenario(scenario, overrides, uncertainty)
@@ -421,7 +424,12 @@ def size_recruitment(
             raise ChannelError(f"tolerance = {tolerance!r}: {dec.key} is a whole number, searched exactly")
         dec = Decision(dec.key, dec.label, dec.integer, dec.low, dec.high, dec.current, float(tolerance))
     reps = replications
-    budget = max(int(max_replications), reps.size)
+    if max_replications is not None and max_replications < reps.size:
+        raise ChannelError(
+            f"max_replications = {max_replications:,}: must be at least replications ({reps.size:,}), the "
+            "replications every value starts with (the search only adds to them)"
+        )
+    budget = max(DEFAULT_MAX_REPLICATIONS, reps.size) if max_replications is None else int(max_replications)
     # No more processes than chunks of replications (a small run is not worth a pool).
     # How many values the search tries is found as it goes: the progress line counts runs, without a total.
     with Workers(workers, dask, tasks=max(1, reps.size // 16)) as pool, phase("size", total=None):

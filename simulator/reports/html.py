@@ -43,7 +43,7 @@ from ..planning import DEFAULT_REPLICATIONS, capacity, compare, size_recruitment
 from ..planning.capacity import CapacityResult
 from ..planning.compare import CompareResult
 from ..planning.decisions import NURTURE
-from ..planning.sizing import DEFAULT_MAX_REPLICATIONS, SizingResult
+from ..planning.sizing import SizingResult
 from ..scenario import Scenario, load_scenario
 from ..scenario.loading import ScenarioLike
 from ..scenario.sources import source_of
@@ -101,13 +101,14 @@ def build_report(
     seed: int = 0,
     workers: int | None = None,
     size_replications: int = DEFAULT_REPLICATIONS,
-    size_max_replications: int = DEFAULT_MAX_REPLICATIONS,
+    size_max_replications: int | None = None,
     optimization: str | Path | None = None,
 ) -> Report:
     """Run what the report needs and render it (see :func:`write_report` to save it).
 
-    Sizing (``size=True``) runs on ``size_replications`` (the ``size`` command's default precision, so
-    the report and ``size`` give the same answer for the same seed); the page states it beside the answer.
+    Sizing (``size=True``) runs on ``size_replications``, adding replications near the boundary up to
+    ``size_max_replications`` (the ``size`` command's defaults, so the report and ``size`` give the same
+    answer for the same seed); the page states it beside the answer.
     ``optimization`` is the folder of an ``optimize`` run, shown as its own section.
     """
     scn = load_scenario(scenario)
