@@ -233,6 +233,12 @@ def cut_to_reach(partners, reach, segment, potential, fit_score, company):
 
 
 @njit(inline="always", error_model="numpy")
+def _movable(s):
+    """A state a company can move out of by itself (the market's prospects wait to be nurtured; churn is final)."""
+    return s != _PROSPECT and s <= _DORMANT
+
+
+@njit(inline="always", error_model="numpy")
 def _thresholds(h, cum):
     """One row of :func:`simulator.engine.transitions.thresholds`: cumulative move probabilities of hazards ``h``
     into ``cum`` (which holds the running shares first)."""
@@ -302,14 +308,7 @@ def run_months(
             counters[m - first_month, c, 1] = _scrambled(m, _GROWTH, c)
     grows = np.zeros(S, np.bool_)  # movable states whose run-rates grow in some month of this run (earning ones)
     for s in range(S):
-        if s == _PROSPECT or s > _DORMANT:
-            continue
-        for rg in range(drift.shape[0]):
-            for t in range(drift.shape[1]):
-                for g in range(G):
-                    for tt in range(n_tiers):
-                        if drift[rg, t, s, g, tt] != 0.0 or sd[rg, t, s, g, tt] != 0.0:
-                            grows[s] = True
+        grows[s] = _movable(s) and (np.any(drift[:, :, s] != 0.0) or np.any(sd[:, :, s] != 0.0))
     for r in prange(R):
         key = keys[r]
         rp = np.int64(r) if varies else np.int64(0)
@@ -376,7 +375,7 @@ def run_months(
             n_joining = 0
             for c in range(K):
                 s = state[r, c]
-                movable = s != _PROSPECT and s <= _DORMANT
+                movable = _movable(s)
                 if not movable and m - last_earned[r, c] > 12:
                     # a prospect or a churned company silent for over 12 months: no move, no revenue, and its
                     # ring holds only zeros (its trailing 12 months are exactly 0): nothing to add or write
